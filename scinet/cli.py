@@ -1,0 +1,99 @@
+"""Command line: ``python -m scinet evaluate ...``.
+
+Like a stage script, this is glue: it reads the params file named on the command line, turns user mistakes
+(a missing file, an unknown objective, a checkpoint of the wrong shape) into one error line and exit code 2,
+and calls the library.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import yaml
+
+from scinet.params import EnvParams, ParamsError, parse_env
+
+EXIT_USAGE = 2
+
+
+class UsageError(Exception):
+    """A mistake of the user's that deserves one line, not a traceback."""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.run(args))
+    except (UsageError, ParamsError) as err:
+        print(f"scinet {args.command}: error: {err}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="scinet", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    evaluate = commands.add_parser("evaluate", help="play a trained DPS agent and report its path lengths")
+    evaluate.add_argument("--agent", required=True, type=Path, help="checkpoint: the authors' .pth or ours")
+    evaluate.add_argument("--objective", required=True, help="objective name from the params file, e.g. env1")
+    evaluate.add_argument("--episodes", type=_positive_int, default=20_000)
+    evaluate.add_argument("--seed", type=int, default=0)
+    evaluate.add_argument("--beta", type=float, default=0.5, help="softmax inverse temperature (default 0.5)")
+    evaluate.add_argument("--greedy", action="store_true", help="always take the action with the largest h")
+    evaluate.add_argument("--json", action="store_true", help="print one JSON object")
+    evaluate.add_argument("--params", type=Path, default=Path("params.yaml"), help="defines the objectives")
+    evaluate.set_defaults(run=_evaluate)
+    return parser
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    # Imported here so that `--help` and argument errors stay fast (torch takes a second to import).
+    from scinet.evaluation import evaluate_agent
+    from scinet.nets import CheckpointError, load_dps_agent
+
+    config = load_env_params(args.params).objective(args.objective)
+    if not args.agent.is_file():
+        raise UsageError(f"agent checkpoint not found: {args.agent}")
+    try:
+        agent = load_dps_agent(args.agent, input_dim=config.obs_size)
+    except CheckpointError as err:
+        raise UsageError(f"not a DPS agent with {config.obs_size} inputs: {err}") from None
+    stats = evaluate_agent(agent, config, args.episodes, args.seed, beta=args.beta, greedy=args.greedy)
+    if args.json:
+        print(json.dumps(stats.as_dict()))
+        return 0
+    policy = "greedy" if args.greedy else f"softmax, beta {args.beta:g}"
+    print(f"agent        {args.agent}")
+    print(f"objective    {args.objective} (plane {list(config.plane)}, reward {list(config.reward_pos)})")
+    print(f"policy       {policy}")
+    print(f"episodes     {stats.episodes}")
+    print(f"mean path    {stats.mean:.2f} steps ({stats.mean / stats.optimal_mean:.2f}x optimal)")
+    print(f"median path  {stats.median:g} steps")
+    print(f"optimal mean {stats.optimal_mean:.4f} steps")
+    print(f"time-outs    {100 * stats.timeouts:.2f} % (cut at {config.max_steps} steps)")
+    return 0
+
+
+def load_env_params(path: Path) -> EnvParams:
+    """Reads the ``env`` section of a params file (params.yaml by default)."""
+    if not path.is_file():
+        raise UsageError(f"params file not found: {path} (run from the repository root or pass --params)")
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as err:
+        raise UsageError(f"{path} is not valid YAML: {err}") from None
+    if not isinstance(raw, dict) or "env" not in raw:
+        raise UsageError(f"{path} has no 'env' section")
+    return parse_env(raw["env"])
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value

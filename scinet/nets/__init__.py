@@ -1,0 +1,33 @@
+"""Networks of the reproduction: DPS agents/decoders, the selection autoencoder, and their checkpoints."""
+
+from __future__ import annotations
+
+from scinet.nets.autoencoder import DenseAutoencoder, DenseDecoder, DenseEncoder
+from scinet.nets.checkpoints import (
+    Checkpoint,
+    CheckpointError,
+    check_state_dict,
+    load_autoencoder,
+    load_dps_agent,
+    load_state_dict_file,
+    read_checkpoint,
+    save_checkpoint,
+)
+from scinet.nets.dps import DPSNetwork
+from scinet.nets.selection import SelectionNeurons
+
+__all__ = [
+    "Checkpoint",
+    "CheckpointError",
+    "DPSNetwork",
+    "DenseAutoencoder",
+    "DenseDecoder",
+    "DenseEncoder",
+    "SelectionNeurons",
+    "check_state_dict",
+    "load_autoencoder",
+    "load_dps_agent",
+    "load_state_dict_file",
+    "read_checkpoint",
+    "save_checkpoint",
+]
