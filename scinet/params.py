@@ -6,11 +6,16 @@ before any work starts, and a bad one is a single :class:`ParamsError` naming it
 
 from __future__ import annotations
 
+import dataclasses
+import typing
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from scinet.envs.config import SubGridConfig
+from scinet.trainer.config import PolicyConfig
+
+T = TypeVar("T")
 
 
 class ParamsError(ValueError):
@@ -56,6 +61,69 @@ def parse_env(raw: Any) -> EnvParams:
         except (TypeError, ValueError) as err:
             raise ParamsError(f"{where}: {err}") from None
     return EnvParams(objectives)
+
+
+def parse_policy(raw: Any) -> PolicyConfig:
+    """Validates the ``policy`` section; ``device: cuda`` on a machine without a GPU is an error here."""
+    config = parse_dataclass(PolicyConfig, raw, "policy")
+    if config.device == "cuda":
+        import torch
+
+        if not torch.cuda.is_available():
+            raise ParamsError(
+                "policy.device: 'cuda' was asked for but no CUDA GPU is available (use cpu or auto)"
+            )
+    return config
+
+
+def parse_dataclass(cls: type[T], raw: Any, where: str) -> T:
+    """Builds a settings dataclass from a YAML mapping, checking every key's type and range rule.
+
+    Types understood: int, float (an int is accepted), str ``Literal`` choices and ``tuple[int, ...]``.
+    A field's metadata may carry ``check`` (a predicate) and ``rule`` (its wording for the message).
+    """
+    section = _mapping(raw, where)
+    fields = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    _reject_unknown(section, where, tuple(fields))
+    hints = typing.get_type_hints(cls)
+    values = {}
+    for name, value in section.items():
+        key = f"{where}.{name}"
+        values[name] = _coerce(value, hints[name], key)
+        rule = fields[name].metadata
+        if "check" in rule and not rule["check"](values[name]):
+            raise ParamsError(f"{key}: {rule['rule']}, got {value!r}")
+    return cls(**values)
+
+
+def _coerce(value: Any, hint: Any, key: str) -> Any:
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin is typing.Literal:
+        if value not in args:
+            raise ParamsError(f"{key}: expected one of {list(args)}, got {value!r}")
+        return value
+    if hint is bool:
+        if not isinstance(value, bool):
+            raise ParamsError(f"{key}: expected true or false, got {value!r}")
+        return value
+    if hint is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ParamsError(f"{key}: expected an integer, got {value!r}")
+        return value
+    if hint is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ParamsError(f"{key}: expected a number, got {value!r}")
+        return float(value)
+    if origin is tuple and args[1:] == (Ellipsis,) and args[0] is int:
+        ok = (
+            isinstance(value, list)
+            and value
+            and all(isinstance(v, int) and not isinstance(v, bool) for v in value)
+        )
+        if not ok or min(value) < 1:
+            raise ParamsError(f"{key}: expected a non-empty list of positive integers, got {value!r}")
+        return tuple(value)
+    raise TypeError(f"{key}: unsupported parameter type {hint!r}")  # a programming error, not the user's
 
 
 def _mapping(value: Any, where: str) -> Mapping[str, Any]:

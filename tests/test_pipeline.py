@@ -33,7 +33,7 @@ def repo(tmp_path: Path) -> Path:
 
 
 def test_repro_writes_the_optimal_paths(repo: Path) -> None:
-    result = _run([sys.executable, "-m", "dvc", "repro"], repo)
+    result = _run([sys.executable, "-m", "dvc", "repro", "optimal_paths"], repo)
     assert result.returncode == 0, result.stderr
     metrics = json.loads((repo / "metrics" / "optimal_paths.json").read_text())
     assert metrics == {
@@ -41,7 +41,7 @@ def test_repro_writes_the_optimal_paths(repo: Path) -> None:
         "env2": {"optimal_mean_path": 8.5594},
         "env3": {"optimal_mean_path": 6.042},
     }
-    again = _run([sys.executable, "-m", "dvc", "repro"], repo)
+    again = _run([sys.executable, "-m", "dvc", "repro", "optimal_paths"], repo)
     assert "didn't change, skipping" in again.stdout
 
 

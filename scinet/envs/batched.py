@@ -24,7 +24,9 @@ class BatchedSubGridWorld:
         **config: the keywords of :class:`scinet.envs.SubGridWorld`.
     """
 
-    def __init__(self, num_envs: int, seed: int | None = None, **config: Any) -> None:
+    def __init__(
+        self, num_envs: int, seed: int | np.random.SeedSequence | None = None, **config: Any
+    ) -> None:
         if isinstance(num_envs, bool) or not isinstance(num_envs, (int, np.integer)) or num_envs < 1:
             raise ValueError(f"num_envs must be a positive integer, got {num_envs!r}")
         self.config = SubGridConfig.from_mapping(config)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import pickle
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -109,9 +110,15 @@ def _load_into(path: str | os.PathLike[str], module: nn.Module) -> None:
 
 
 def load_dps_agent(path: str | os.PathLike[str], input_dim: int = 36, num_actions: int = 6) -> DPSNetwork:
-    """A policy-mode DPS agent (frozen output layer) in eval mode, weights from ``path``."""
-    net = DPSNetwork(input_dim, num_actions)
-    _load_into(path, net)
+    """A policy-mode DPS agent (frozen output layer) in eval mode, weights from ``path``.
+
+    Our checkpoints record their hidden sizes (``hidden``); the authors' have the paper's sizes.
+    """
+    saved = read_checkpoint(path)
+    hidden = tuple(saved.extra.get("hidden", DPSNetwork.PAPER_HIDDEN))
+    net = DPSNetwork(input_dim, num_actions, hidden=hidden)
+    check_state_dict(Path(path).name, saved.state_dict, net)
+    net.load_state_dict(saved.state_dict, strict=True)
     return net.eval()
 
 
@@ -122,8 +129,10 @@ def load_autoencoder(path: str | os.PathLike[str]) -> DenseAutoencoder:
     return net.eval()
 
 
-def save_checkpoint(path: str | os.PathLike[str], kind: str, module: nn.Module, **extra: Any) -> None:
-    """Write ``module``'s weights in our format, atomically.
+def save_checkpoint(
+    path: str | os.PathLike[str], kind: str, weights: nn.Module | Mapping[str, Tensor], **extra: Any
+) -> None:
+    """Write a module's weights (or a state dict) in our format, atomically.
 
     The file is written under a temporary name in the destination folder and then renamed over
     ``path``, so a crash (or a concurrent reader) never sees a half-written checkpoint. ``extra`` must
@@ -136,9 +145,10 @@ def save_checkpoint(path: str | os.PathLike[str], kind: str, module: nn.Module, 
         raise ValueError(f"extra keys {sorted(reserved)} are reserved")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    state = weights.state_dict() if isinstance(weights, nn.Module) else weights
     payload = {
         "format": FORMAT_PREFIX + kind,
-        "state_dict": {k: v.detach().cpu() for k, v in module.state_dict().items()},
+        "state_dict": {k: v.detach().cpu() for k, v in state.items()},
         **extra,
     }
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")

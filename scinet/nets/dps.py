@@ -27,11 +27,13 @@ class DPSNetwork(nn.Module):
     they stay at their initial value and out of the optimizer.
     """
 
+    PAPER_HIDDEN = (128, 128, 128, 128, 64, 32)
+
     def __init__(
         self,
         input_dim: int,
         num_actions: int = 6,
-        hidden: Sequence[int] = (128, 128, 128, 128, 64, 32),
+        hidden: Sequence[int] = PAPER_HIDDEN,
         trainable_output: bool = False,
     ) -> None:
         super().__init__()

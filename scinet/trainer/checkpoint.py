@@ -1,0 +1,64 @@
+"""Resumable training state: weights, optimiser states, counters and the learning curve so far.
+
+A checkpoint is only resumed by a run whose learning-relevant settings match (its *fingerprint*): the
+environment and every learning hyper-parameter, but not how the work is spread over processes or how long
+the run is, so an interrupted run can be resumed with more workers or a larger episode budget.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from torch import Tensor
+
+from scinet.envs import SubGridConfig
+from scinet.nets import read_checkpoint, save_checkpoint
+from scinet.trainer.config import PolicyConfig
+
+KIND = "policy-training"
+EXECUTION_ONLY = (
+    "mode", "device", "workers", "predictors", "trainers", "envs_per_worker", "episodes",
+    "checkpoint_interval", "log_interval", "eval_episodes",
+)  # fmt: skip
+
+
+def fingerprint(env: SubGridConfig, config: PolicyConfig) -> str:
+    """A short hash of everything that changes what is learned."""
+    learning = {k: v for k, v in dataclasses.asdict(config).items() if k not in EXECUTION_ONLY}
+    text = json.dumps({"env": env.as_kwargs(), "policy": learning}, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+@dataclass
+class TrainingState:
+    """Everything a resumed run needs to continue where the interrupted one stopped."""
+
+    weights: dict[str, Tensor]
+    optimizers: list[dict[str, Any]]
+    episodes: int = 0
+    env_steps: int = 0
+    updates: int = 0
+    wall_seconds: float = 0.0
+    resumes: int = 0
+    curve: list[dict[str, float]] = field(default_factory=list)
+
+
+def save_training_state(path: Path, state: TrainingState, run_fingerprint: str) -> None:
+    extra = {k: v for k, v in dataclasses.asdict(state).items() if k != "weights"}
+    save_checkpoint(path, KIND, state.weights, fingerprint=run_fingerprint, **extra)
+
+
+def load_training_state(path: Path, run_fingerprint: str) -> TrainingState | None:
+    """The saved state if ``path`` holds a checkpoint of this very run's settings, else None."""
+    if not path.is_file():
+        return None
+    saved = read_checkpoint(path)
+    if saved.kind != KIND or saved.extra.get("fingerprint") != run_fingerprint:
+        return None
+    extra = {k: v for k, v in saved.extra.items() if k != "fingerprint"}
+    return TrainingState(weights=saved.state_dict, **extra)

@@ -1,0 +1,50 @@
+"""Settings of a policy-mode run: the trainer's roles, the DPS learning rule and the run's bookkeeping."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+
+def _at_least(low: float):  # type: ignore[no-untyped-def]
+    return {"check": lambda v: v >= low, "rule": f"must be >= {low:g}"}
+
+
+def _positive() -> dict:
+    return {"check": lambda v: v > 0, "rule": "must be > 0"}
+
+
+def _fraction() -> dict:
+    return {"check": lambda v: 0 <= v < 1, "rule": "must lie in [0, 1)"}
+
+
+@dataclass(frozen=True)
+class PolicyConfig:
+    """One agent's training run. Defaults marked *faithful* are the original's (../shared/DESIGN.md).
+
+    Range rules sit in each field's metadata so that :mod:`scinet.params` can check a raw YAML section
+    against them generically and name the offending key.
+    """
+
+    mode: Literal["async", "serial"] = "async"
+    device: Literal["cpu", "cuda", "auto"] = "auto"
+    workers: int = field(default=2, metadata=_at_least(1))
+    predictors: int = field(default=1, metadata=_at_least(1))
+    trainers: int = field(default=1, metadata=_at_least(1))
+    envs_per_worker: int = field(default=256, metadata=_at_least(1))
+    episodes: int = field(default=300_000, metadata=_at_least(1))
+    batch_size: int = field(default=200, metadata=_at_least(1))  # faithful
+    learning_rate: float = field(default=5e-5, metadata=_positive())  # faithful
+    weight_decay: float = field(default=1e-5, metadata=_at_least(0))  # faithful
+    glow: float = field(default=0.1, metadata=_fraction())  # faithful eta
+    gamma: float = field(default=0.01, metadata=_fraction())  # faithful forgetting
+    beta: float = field(default=0.5, metadata=_positive())  # faithful softmax inverse temperature
+    hidden: tuple[int, ...] = (128, 128, 128, 128, 64, 32)  # faithful
+    seed: int = 0
+    checkpoint_interval: float = field(default=60.0, metadata=_positive())  # seconds between checkpoints
+    log_interval: int = field(default=5_000, metadata=_at_least(1))  # episodes per learning-curve point
+    eval_episodes: int = field(default=10_000, metadata=_at_least(1))
+
+    @property
+    def total_envs(self) -> int:
+        return self.workers * self.envs_per_worker

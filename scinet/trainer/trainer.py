@@ -1,0 +1,101 @@
+"""Trainer role: assemble batches of experiences and update the shared network on the device.
+
+Experiences arrive as chunks of any size; the trainer cuts them into batches of exactly ``batch_size`` and
+keeps the remainder for the next chunk, so every experience is trained on exactly once, as in serial mode.
+On request it sends a snapshot (weights, optimiser state, update count) for the coordinator's checkpoint.
+"""
+
+from __future__ import annotations
+
+import queue
+import time
+from typing import Any
+
+import torch
+
+from scinet.nets import DPSNetwork
+from scinet.ps.glow import Experiences
+from scinet.ps.learner import DPSLearner
+from scinet.trainer.config import PolicyConfig
+from scinet.trainer.processes import POLL_SECONDS, Channels, should_stop
+
+
+class BatchAssembler:
+    """Turns a stream of experience chunks into batches of a fixed size, dropping nothing."""
+
+    def __init__(self, batch_size: int) -> None:
+        self.batch_size = batch_size
+        self.parts: list[Experiences] = []
+        self.count = 0
+
+    def add(self, chunk: Experiences) -> list[Experiences]:
+        """Adds a chunk and returns every full batch now available, oldest experiences first."""
+        self.parts.append(chunk)
+        self.count += len(chunk)
+        if self.count < self.batch_size:
+            return []
+        pooled = Experiences.concat(self.parts)
+        full = len(pooled) // self.batch_size * self.batch_size
+        batches = [pooled.take(i, i + self.batch_size) for i in range(0, full, self.batch_size)]
+        rest = pooled.take(full, len(pooled))
+        self.parts, self.count = [rest], len(rest)
+        return batches
+
+
+def to_cpu(state: Any) -> Any:
+    """A copy of a (nested) state dict with every tensor on the CPU, ready to pickle or save."""
+    if isinstance(state, torch.Tensor):
+        return state.detach().to("cpu", copy=True)
+    if isinstance(state, dict):
+        return {key: to_cpu(value) for key, value in state.items()}
+    if isinstance(state, (list, tuple)):
+        return type(state)(to_cpu(value) for value in state)
+    return state
+
+
+def trainer_main(
+    channels: Channels,
+    index: int,
+    net: DPSNetwork,
+    grid_size: tuple[int, ...],
+    config: PolicyConfig,
+    device: str,
+    optimizer_state: dict[str, Any] | None,
+) -> None:
+    learner = DPSLearner(net, grid_size, config.learning_rate, config.weight_decay, torch.device(device))
+    if optimizer_state is not None:
+        learner.optimizer.load_state_dict(optimizer_state)
+    assembler = BatchAssembler(config.batch_size)
+    updates = 0
+    losses: list[float] = []
+    busy = idle = 0.0
+    last_report = time.perf_counter()
+    while not should_stop(channels):
+        _answer_commands(channels, index, learner, updates)
+        started = time.perf_counter()
+        try:
+            chunk = channels.experiences.get(timeout=POLL_SECONDS)
+        except queue.Empty:
+            idle += time.perf_counter() - started
+            continue
+        computing = time.perf_counter()
+        for batch in assembler.add(chunk):
+            losses.append(learner.update(batch))
+            updates += 1
+        now = time.perf_counter()
+        idle += computing - started
+        busy += now - computing
+        if now - last_report >= 0.5:
+            channels.stats.put(("trainer", index, updates, losses, busy, idle))
+            losses, busy, idle, last_report = [], 0.0, 0.0, now
+    channels.stats.put(("trainer", index, updates, losses, busy, idle))
+
+
+def _answer_commands(channels: Channels, index: int, learner: DPSLearner, updates: int) -> None:
+    try:
+        command = channels.commands[index].get_nowait()
+    except queue.Empty:
+        return
+    if command == "snapshot":
+        weights = to_cpu(learner.net.state_dict()) if index == 0 else None
+        channels.snapshots.put((index, updates, weights, to_cpu(learner.optimizer.state_dict())))

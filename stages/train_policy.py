@@ -1,0 +1,82 @@
+"""Stage train_policy@<objective>: train one DPS agent, evaluate it, write model, curve and metrics.
+
+Usage: ``python stages/train_policy.py env1``. SIGINT/SIGTERM leave a checkpoint in checkpoints/policy/ that
+the next run of the stage resumes from; the stage then exits non-zero so that DVC records nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+import pandas as pd
+from common import fail_on_bad_params, read_params, write_json
+
+from scinet.evaluation import evaluate_agent
+from scinet.nets import DPSNetwork, save_checkpoint
+from scinet.params import ParamsError, parse_env, parse_policy
+from scinet.trainer import RoleFailed, TrainingInterrupted, train_policy
+
+
+def main(objective: str) -> None:
+    raw = read_params()
+    try:
+        env = parse_env(raw.get("env")).objective(objective)
+        policy = parse_policy(raw.get("policy"))
+    except ParamsError as err:
+        fail_on_bad_params(err)
+    logging.basicConfig(level=logging.INFO, format="train_policy: %(message)s")
+
+    try:
+        result = train_policy(env, policy, Path(f"checkpoints/policy/{objective}.pt"), show_progress=True)
+    except TrainingInterrupted as stop:
+        print(f"train_policy: {stop}; run the stage again to resume", file=sys.stderr)
+        raise SystemExit(128 + stop.signum) from None
+    except RoleFailed as err:
+        print(f"train_policy: {err}", file=sys.stderr)
+        raise SystemExit(1) from None
+
+    stats = result.stats
+    wall_seconds = stats.wall_seconds  # training only, across resumes; evaluation is not counted
+    agent = DPSNetwork(env.obs_size, hidden=policy.hidden)
+    agent.load_state_dict(result.weights)
+    agent.eval()
+    save_checkpoint(
+        Path(f"models/policy/{objective}.pt"), "dps-agent", agent, objective=objective,
+        hidden=list(policy.hidden), episodes=stats.episodes,
+    )  # fmt: skip
+    softmax = evaluate_agent(agent, env, policy.eval_episodes, seed=policy.seed, beta=policy.beta)
+    greedy = evaluate_agent(agent, env, policy.eval_episodes, seed=policy.seed, greedy=True)
+
+    curve = Path(f"metrics/policy/{objective}_curve.tsv")
+    curve.parent.mkdir(parents=True, exist_ok=True)
+    pd.DataFrame(stats.curve_rows()).to_csv(curve, sep="\t", index=False)
+    write_json(
+        Path(f"metrics/policy/{objective}.json"),
+        {
+            "softmax": _path_metrics(softmax),
+            "greedy": _path_metrics(greedy),
+            "optimal_mean": round(softmax.optimal_mean, 4),
+            "eval_episodes": policy.eval_episodes,
+            "episodes": stats.episodes,
+            "env_steps": stats.env_steps,
+            "updates": stats.updates,
+            "env_steps_per_second": round(stats.env_steps / wall_seconds),
+            "wall_seconds": round(wall_seconds, 1),
+            "mode": policy.mode,
+        },
+    )
+
+
+def _path_metrics(stats) -> dict[str, float]:  # type: ignore[no-untyped-def]
+    return {
+        "mean": round(stats.mean, 3),
+        "median": stats.median,
+        "timeouts": round(stats.timeouts, 5),
+        "ratio_to_optimal": round(stats.mean / stats.optimal_mean, 3),
+    }
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
