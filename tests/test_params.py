@@ -47,3 +47,58 @@ def test_bad_values_name_their_key(edit, message: str) -> None:  # type: ignore[
 def test_unknown_objective_lists_the_known_ones() -> None:
     with pytest.raises(ParamsError, match="unknown objective 'env9'; params define: env1, env2, env3"):
         parse_env(_env_section()).objective("env9")
+
+
+def _policy_section() -> dict:
+    return yaml.safe_load((ROOT / "params.yaml").read_text())["policy"]
+
+
+def test_shipped_policy_params_parse_and_keep_the_faithful_rule() -> None:
+    from scinet.params import parse_policy
+
+    policy = parse_policy(_policy_section())
+    assert (policy.batch_size, policy.learning_rate, policy.weight_decay) == (200, 5e-5, 1e-5)
+    assert (policy.glow, policy.beta) == (0.1, 0.5)
+    assert policy.hidden == (128, 128, 128, 128, 64, 32)
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("workers", -2, r"policy\.workers: must be >= 1, got -2"),
+        ("workers", 2.5, r"policy\.workers: expected an integer, got 2\.5"),
+        ("device", "tpu", r"policy\.device: expected one of \['cpu', 'cuda', 'auto'\], got 'tpu'"),
+        ("mode", "fast", r"policy\.mode: expected one of \['async', 'serial'\]"),
+        ("learning_rate", "5e-5", r"policy\.learning_rate: expected a number"),
+        ("glow", 1.0, r"policy\.glow: must lie in \[0, 1\)"),
+        ("hidden", [128, 0], r"policy\.hidden: expected a non-empty list of positive integers"),
+        ("episode", 10, r"policy: unknown key\(s\) \['episode'\]"),
+    ],
+)
+def test_bad_policy_values_name_their_key(key: str, value: object, message: str) -> None:
+    from scinet.params import parse_policy
+
+    with pytest.raises(ParamsError, match=message):
+        parse_policy({**_policy_section(), key: value})
+
+
+def test_cuda_without_a_gpu_is_refused_up_front() -> None:
+    import torch
+
+    from scinet.params import parse_policy
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU")
+    with pytest.raises(ParamsError, match=r"policy\.device: 'cuda' was asked for but no CUDA GPU"):
+        parse_policy({**_policy_section(), "device": "cuda"})
+
+
+def test_linear_learning_rate_schedule_reaches_its_end_value() -> None:
+    from scinet.trainer import PolicyConfig
+
+    constant = PolicyConfig(episodes=1000)
+    assert constant.learning_rate_at(0) == constant.learning_rate_at(1000) == 5e-5
+    linear = PolicyConfig(episodes=1000, lr_schedule="linear", learning_rate=1e-4, learning_rate_end=1e-5)
+    assert linear.learning_rate_at(0) == pytest.approx(1e-4)
+    assert linear.learning_rate_at(500) == pytest.approx(5.5e-5)
+    assert linear.learning_rate_at(1000) == linear.learning_rate_at(5000) == pytest.approx(1e-5)

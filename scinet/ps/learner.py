@@ -46,6 +46,10 @@ class DPSLearner:
         )
         self.eye = torch.eye(net.num_actions, device=device)
 
+    def set_learning_rate(self, learning_rate: float) -> None:
+        for group in self.optimizer.param_groups:
+            group["lr"] = learning_rate
+
     def update(self, batch: Experiences) -> float:
         """One Adam step on one batch; returns its smooth-L1 loss."""
         percepts = cells_to_percepts(batch.cells, self.grid_size, self.device)

@@ -35,6 +35,8 @@ class PolicyConfig:
     episodes: int = field(default=300_000, metadata=_at_least(1))
     batch_size: int = field(default=200, metadata=_at_least(1))  # faithful
     learning_rate: float = field(default=5e-5, metadata=_positive())  # faithful
+    lr_schedule: Literal["constant", "linear"] = "constant"  # faithful: constant
+    learning_rate_end: float = field(default=5e-6, metadata=_positive())  # reached at the end if "linear"
     weight_decay: float = field(default=1e-5, metadata=_at_least(0))  # faithful
     glow: float = field(default=0.1, metadata=_fraction())  # faithful eta
     gamma: float = field(default=0.01, metadata=_fraction())  # faithful forgetting
@@ -45,6 +47,13 @@ class PolicyConfig:
     log_interval: int = field(default=5_000, metadata=_at_least(1))  # episodes per learning-curve point
     eval_episodes: int = field(default=10_000, metadata=_at_least(1))
 
-    @property
-    def total_envs(self) -> int:
-        return self.workers * self.envs_per_worker
+    def learning_rate_at(self, episodes: int) -> float:
+        """The learning rate once ``episodes`` episodes are done: constant, or linear to the end value.
+
+        A linear decay lets the h-values settle at the end of the run instead of jittering with the
+        gradient noise of a constant rate (a deviation from the original, off by default).
+        """
+        if self.lr_schedule == "constant":
+            return self.learning_rate
+        done = min(episodes / self.episodes, 1.0)
+        return self.learning_rate + (self.learning_rate_end - self.learning_rate) * done

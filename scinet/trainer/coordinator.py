@@ -12,15 +12,11 @@ import queue
 import time
 from typing import Any
 
-import numpy as np
 from torch import Tensor
 
-from scinet.envs import SubGridConfig
-from scinet.nets import DPSNetwork
-from scinet.trainer.config import PolicyConfig
 from scinet.trainer.predictor import predictor_main
 from scinet.trainer.processes import CONTEXT, Channels, run_role
-from scinet.trainer.run import Checkpointer, RoleFailed, StopSignals, TrainingInterrupted, resolve_device
+from scinet.trainer.run import RoleFailed, RunContext, TrainingInterrupted, resolve_device
 from scinet.trainer.statistics import ProgressBar, Statistics
 from scinet.trainer.trainer import trainer_main
 from scinet.trainer.worker import worker_main
@@ -61,17 +57,8 @@ class _Children:
                 process.join()
 
 
-def run_async(
-    env: SubGridConfig,
-    config: PolicyConfig,
-    net: DPSNetwork,
-    optimizers: list[dict[str, Any]],
-    seeds: list[np.random.SeedSequence],
-    stats: Statistics,
-    checkpointer: Checkpointer,
-    stop: StopSignals,
-    show_progress: bool,
-) -> dict[str, Tensor]:
+def run_async(run: RunContext) -> dict[str, Tensor]:
+    env, config, net, stats = run.env, run.config, run.net, run.stats
     device = resolve_device(config.device)
     net.to(device)
     if device.type == "cpu":
@@ -81,28 +68,33 @@ def run_async(
     )
     children = _Children()
     crashes: dict[str, str] = {}
-    progress = ProgressBar(stats, config.episodes, show_progress)
+    progress = ProgressBar(stats, config.episodes, run.show_progress)
     try:
         for i in range(config.predictors):
             children.start(f"predictor {i}", channels, predictor_main, i, net, env.grid_size, str(device))
         for i in range(config.trainers):
-            state = optimizers[i] if i < len(optimizers) else None
-            children.start(
-                f"trainer {i}", channels, trainer_main, i, net, env.grid_size, config, str(device), state
-            )
+            state = run.optimizers[i] if i < len(run.optimizers) else None
+            learning_rate = config.learning_rate_at(stats.episodes)
+            args = (i, net, env.grid_size, config, str(device), state, learning_rate)
+            children.start(f"trainer {i}", channels, trainer_main, *args)
         for i in range(config.workers):
-            children.start(f"worker {i}", channels, worker_main, i, env, config, seeds[i])
+            children.start(f"worker {i}", channels, worker_main, i, env, config, run.seeds[i])
 
-        while stats.episodes < config.episodes and stop.received is None:
+        learning_rate = config.learning_rate_at(stats.episodes)
+        while stats.episodes < config.episodes and run.stop.received is None:
             _drain(channels, stats, crashes, timeout=0.1)
             _fail_if_dead(children, crashes)
             progress.update()
-            if checkpointer.due():
-                checkpointer.save(*_snapshot(channels, children, stats, crashes), stats)
+            if config.learning_rate_at(stats.episodes) != learning_rate:
+                learning_rate = config.learning_rate_at(stats.episodes)
+                for commands in channels.commands:
+                    commands.put(("lr", learning_rate))
+            if run.checkpointer.due():
+                run.checkpointer.save(*_snapshot(channels, children, stats, crashes), stats)
         weights, optimizer_states = _snapshot(channels, children, stats, crashes)
-        if stop.received is not None:
-            checkpointer.save(weights, optimizer_states, stats)
-            raise TrainingInterrupted(stop.received, checkpointer.path)
+        if run.stop.received is not None:
+            run.checkpointer.save(weights, optimizer_states, stats)
+            raise TrainingInterrupted(run.stop.received, run.checkpointer.path)
         return weights
     finally:
         progress.close()
@@ -153,7 +145,7 @@ def _snapshot(
 ) -> tuple[dict[str, Tensor], list[dict[str, Any]]]:
     """Asks every trainer for its state; trainer 0 also sends the weights."""
     for commands in channels.commands:
-        commands.put("snapshot")
+        commands.put(("snapshot",))
     answers: dict[int, tuple] = {}
     deadline = time.monotonic() + SNAPSHOT_TIMEOUT
     while len(answers) < len(channels.commands):

@@ -96,6 +96,21 @@ class Checkpointer:
             self.path.unlink(missing_ok=True)
 
 
+@dataclass
+class RunContext:
+    """Everything a runner (serial or async) needs, prepared by :func:`train_policy`."""
+
+    env: SubGridConfig
+    config: PolicyConfig
+    net: DPSNetwork
+    optimizers: list[dict[str, Any]]  # saved optimiser states, one per trainer (empty for a fresh run)
+    seeds: list[np.random.SeedSequence]  # one per worker
+    stats: Statistics
+    checkpointer: Checkpointer
+    stop: StopSignals
+    show_progress: bool
+
+
 def worker_seeds(seed: int, workers: int, resumes: int) -> list[np.random.SeedSequence]:
     """Distinct random streams for every worker, derived from the run seed.
 
@@ -150,6 +165,8 @@ def train_policy(
 
     runner = run_serial if config.mode == "serial" else run_async
     with StopSignals().installed() as stop:
-        weights = runner(env, config, net, optimizers, seeds, stats, checkpointer, stop, show_progress)
+        weights = runner(
+            RunContext(env, config, net, optimizers, seeds, stats, checkpointer, stop, show_progress)
+        )
     checkpointer.remove()
     return TrainingResult(weights, stats, resumed_from)

@@ -7,50 +7,37 @@ tests, debugging and small machines.
 
 from __future__ import annotations
 
-from typing import Any
-
-import numpy as np
 import torch
 from torch import Tensor
 
-from scinet.envs import SubGridConfig
-from scinet.nets import DPSNetwork
 from scinet.ps.learner import DPSLearner
-from scinet.trainer.config import PolicyConfig
 from scinet.trainer.predictor import predict_h_values
 from scinet.trainer.rollout import Rollout
-from scinet.trainer.run import Checkpointer, StopSignals, TrainingInterrupted
-from scinet.trainer.statistics import ProgressBar, Statistics
+from scinet.trainer.run import RunContext, TrainingInterrupted
+from scinet.trainer.statistics import ProgressBar
 from scinet.trainer.trainer import BatchAssembler, to_cpu
 
 
-def run_serial(
-    env: SubGridConfig,
-    config: PolicyConfig,
-    net: DPSNetwork,
-    optimizers: list[dict[str, Any]],
-    seeds: list[np.random.SeedSequence],
-    stats: Statistics,
-    checkpointer: Checkpointer,
-    stop: StopSignals,
-    show_progress: bool,
-) -> dict[str, Tensor]:
+def run_serial(run: RunContext) -> dict[str, Tensor]:
+    env, config, net, stats = run.env, run.config, run.net, run.stats
     device = torch.device("cpu")
     learner = DPSLearner(net, env.grid_size, config.learning_rate, config.weight_decay, device)
-    if optimizers:
-        learner.optimizer.load_state_dict(optimizers[0])
+    if run.optimizers:
+        learner.optimizer.load_state_dict(run.optimizers[0])
     rollouts = [
-        Rollout(env, config.envs_per_worker, seed, config.glow, config.gamma, config.beta) for seed in seeds
+        Rollout(env, config.envs_per_worker, seed, config.glow, config.gamma, config.beta)
+        for seed in run.seeds
     ]
     assembler = BatchAssembler(config.batch_size)
-    progress = ProgressBar(stats, config.episodes, show_progress)
+    progress = ProgressBar(stats, config.episodes, run.show_progress)
     updates = 0
 
     def save() -> None:
-        checkpointer.save(to_cpu(net.state_dict()), [to_cpu(learner.optimizer.state_dict())], stats)
+        run.checkpointer.save(to_cpu(net.state_dict()), [to_cpu(learner.optimizer.state_dict())], stats)
 
     try:
         while stats.episodes < config.episodes:
+            learner.set_learning_rate(config.learning_rate_at(stats.episodes))
             for rollout in rollouts:
                 report = rollout.step(predict_h_values(net, rollout.cells, env.grid_size, device))
                 losses = [learner.update(batch) for batch in assembler.add(report.experiences)]
@@ -58,10 +45,10 @@ def run_serial(
                 stats.record_updates(0, updates, losses)
                 stats.record_episodes(config.envs_per_worker, report.lengths, report.timeouts)
             progress.update()
-            if stop.received is not None:
+            if run.stop.received is not None:
                 save()
-                raise TrainingInterrupted(stop.received, checkpointer.path)
-            if checkpointer.due():
+                raise TrainingInterrupted(run.stop.received, run.checkpointer.path)
+            if run.checkpointer.due():
                 save()
     finally:
         progress.close()

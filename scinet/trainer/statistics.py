@@ -107,7 +107,14 @@ class ProgressBar:
         from tqdm import tqdm
 
         self.stats = stats
-        self.bar = tqdm(total=total, initial=stats.episodes, unit="ep", disable=not enabled, smoothing=0.1)
+        self.bar = tqdm(
+            total=total,
+            initial=stats.episodes,
+            unit="ep",
+            disable=not enabled,
+            smoothing=0.1,
+            mininterval=1.0,
+        )
         self.shown = stats.episodes
 
     def update(self) -> None:

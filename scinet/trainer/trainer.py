@@ -61,10 +61,12 @@ def trainer_main(
     config: PolicyConfig,
     device: str,
     optimizer_state: dict[str, Any] | None,
+    learning_rate: float,
 ) -> None:
     learner = DPSLearner(net, grid_size, config.learning_rate, config.weight_decay, torch.device(device))
     if optimizer_state is not None:
         learner.optimizer.load_state_dict(optimizer_state)
+    learner.set_learning_rate(learning_rate)
     assembler = BatchAssembler(config.batch_size)
     updates = 0
     losses: list[float] = []
@@ -92,10 +94,14 @@ def trainer_main(
 
 
 def _answer_commands(channels: Channels, index: int, learner: DPSLearner, updates: int) -> None:
-    try:
-        command = channels.commands[index].get_nowait()
-    except queue.Empty:
-        return
-    if command == "snapshot":
-        weights = to_cpu(learner.net.state_dict()) if index == 0 else None
-        channels.snapshots.put((index, updates, weights, to_cpu(learner.optimizer.state_dict())))
+    """Applies the coordinator's commands: ("lr", value) sets the learning rate, ("snapshot",) answers."""
+    while True:
+        try:
+            command, *args = channels.commands[index].get_nowait()
+        except queue.Empty:
+            return
+        if command == "lr":
+            learner.set_learning_rate(args[0])
+        elif command == "snapshot":
+            weights = to_cpu(learner.net.state_dict()) if index == 0 else None
+            channels.snapshots.put((index, updates, weights, to_cpu(learner.optimizer.state_dict())))
