@@ -1,4 +1,4 @@
-"""Command line: ``python -m scinet evaluate ...``.
+"""Command line: ``python -m scinet evaluate ...``, ``python -m scinet analyze-encoder ...``.
 
 Like a stage script, this is glue: it reads the params file named on the command line, turns user mistakes
 (a missing file, an unknown objective, a checkpoint of the wrong shape) into one error line and exit code 2,
@@ -48,6 +48,15 @@ def _build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--json", action="store_true", help="print one JSON object")
     evaluate.add_argument("--params", type=Path, default=Path("params.yaml"), help="defines the objectives")
     evaluate.set_defaults(run=_evaluate)
+
+    analyze = commands.add_parser(
+        "analyze-encoder", help="which latent neurons an encoder keeps and which coordinate each encodes"
+    )
+    analyze.add_argument(
+        "--checkpoint", required=True, type=Path, help="the authors' ae_select.pth or ours (keys encoder.*)"
+    )
+    analyze.add_argument("--json", action="store_true", help="print one JSON object")
+    analyze.set_defaults(run=_analyze_encoder)
     return parser
 
 
@@ -76,6 +85,31 @@ def _evaluate(args: argparse.Namespace) -> int:
     print(f"median path  {stats.median:g} steps")
     print(f"optimal mean {stats.optimal_mean:.4f} steps")
     print(f"time-outs    {100 * stats.timeouts:.2f} % (cut at {config.max_steps} steps)")
+    return 0
+
+
+def _analyze_encoder(args: argparse.Namespace) -> int:
+    from scinet.analysis import COORDS, analyze_encoder, encoder_verdict, load_encoder
+    from scinet.nets import CheckpointError
+
+    if not args.checkpoint.is_file():
+        raise UsageError(f"encoder checkpoint not found: {args.checkpoint}")
+    try:
+        encoder = load_encoder(args.checkpoint)
+    except CheckpointError as err:
+        raise UsageError(f"not a checkpoint of a 36 -> 8 encoder: {err}") from None
+    report = analyze_encoder(encoder)
+    verdict = encoder_verdict(report)
+    if args.json:
+        print(json.dumps({**report.as_dict(), "verdict": verdict.as_dict()}))
+        return 0
+    print(f"checkpoint {args.checkpoint}")
+    print("neuron  selection  kept  " + "  ".join(f"eta2 {c}" for c in COORDS) + "  encodes")
+    for i, value in enumerate(report.selection):
+        kept = "yes" if i in report.kept else "no"
+        scores = "  ".join(f"{report.eta2[i][c]:6.4f}" for c in COORDS)
+        print(f"{i:6d}  {value:9.2f}  {kept:>4}  {scores}  {report.encodes.get(i, '-'):>7}")
+    print(f"verdict    {'PASS' if verdict else 'FAIL'}: {verdict.reason}")
     return 0
 
 

@@ -66,14 +66,17 @@ def parse_env(raw: Any) -> EnvParams:
 def parse_policy(raw: Any) -> PolicyConfig:
     """Validates the ``policy`` section; ``device: cuda`` on a machine without a GPU is an error here."""
     config = parse_dataclass(PolicyConfig, raw, "policy")
-    if config.device == "cuda":
+    check_device(config.device, "policy.device")
+    return config
+
+
+def check_device(device: str, key: str) -> None:
+    """Refuses ``cuda`` on a machine without a CUDA GPU, before any work starts."""
+    if device == "cuda":
         import torch
 
         if not torch.cuda.is_available():
-            raise ParamsError(
-                "policy.device: 'cuda' was asked for but no CUDA GPU is available (use cpu or auto)"
-            )
-    return config
+            raise ParamsError(f"{key}: 'cuda' was asked for but no CUDA GPU is available (use cpu or auto)")
 
 
 def parse_dataclass(cls: type[T], raw: Any, where: str) -> T:

@@ -56,3 +56,50 @@ def test_bad_param_fails_with_one_line_and_writes_nothing(repo: Path) -> None:
         "The plane must have exactly two ones (e.g. [1, 1, 0]), got plane=[1, 1, 1]"
     ]
     assert not (repo / "metrics").exists()
+
+
+TINY = {
+    "env": {
+        "grid_size": [4, 4, 4],
+        "max_steps": 30,
+        "objectives": {
+            "env1": {"plane": [1, 1, 0], "reward_pos": [1, 3]},
+            "env2": {"plane": [0, 1, 1], "reward_pos": [3, 1]},
+            "env3": {"plane": [1, 0, 1], "reward_pos": [1, 1]},
+        },
+    },
+    "policy": {"mode": "serial", "workers": 1, "envs_per_worker": 16, "episodes": 300, "hidden": [16],
+               "log_interval": 100, "eval_episodes": 100},
+    "selection": {"mode": "serial", "workers": 1, "envs_per_worker": 16, "samples": 300, "schedule": "fused",
+                  "steps": 20, "log_interval": 10},
+}  # fmt: skip
+
+
+def test_the_whole_pipeline_runs_at_tiny_params(repo: Path) -> None:
+    params = yaml.safe_load((repo / "params.yaml").read_text())
+    for section, values in TINY.items():
+        params[section].update(values)
+    (repo / "params.yaml").write_text(yaml.safe_dump(params))
+    result = _run([sys.executable, "-m", "dvc", "repro"], repo)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+
+    for env in ("env1", "env2", "env3"):
+        assert (repo / "models" / "policy" / f"{env}.pt").is_file()
+        assert json.loads((repo / "metrics" / "policy" / f"{env}.json").read_text())["episodes"] >= 300
+    data = json.loads((repo / "metrics" / "selection_data.json").read_text())
+    assert {env: data[env]["samples"] for env in data} == {"env1": 300, "env2": 300, "env3": 300}
+    assert sorted(p.name for p in (repo / "data" / "selection").iterdir()) == [
+        "env1.npz", "env2.npz", "env3.npz",
+    ]  # fmt: skip
+    training = json.loads((repo / "metrics" / "selection" / "training.json").read_text())
+    assert training["steps_per_decoder"] == [20, 20, 20]
+    curve = (repo / "metrics" / "selection" / "curve.tsv").read_text().splitlines()
+    assert curve[0].startswith("step\t") and len(curve) == 3  # header + steps 10 and 20
+    selection = json.loads((repo / "metrics" / "selection.json").read_text())
+    assert len(selection["encoder"]["selection"]) == 8
+    assert set(selection["decoders"]) == {"env1", "env2", "env3"}
+    assert selection["decoders"]["env2"]["plane"] == ["y", "z"]
+    assert selection["verdict"] is False  # 20 steps cannot reach the paper's result, and it must say so
+
+    again = _run([sys.executable, "-m", "dvc", "status"], repo)
+    assert "Data and pipelines are up to date" in again.stdout

@@ -141,3 +141,20 @@ def test_sampled_actions_are_valid(beta: float) -> None:
         np.random.default_rng(0).normal(size=(1000, 6)) * 50, beta, np.random.default_rng(0)
     )
     assert actions.min() >= 0 and actions.max() <= 5
+
+
+def test_forget_mode_keeps_unrewarded_steps_with_a_pure_forgetting_target() -> None:
+    memory = EpisodeMemory(2, glow=0.1, gamma=0.01, forget_unrewarded=True)
+    h = np.array([50.0, 20.0], dtype=np.float32)
+    cells, actions = np.zeros((2, 3), np.int16), np.array([4, 5], np.int8)
+    memory.record(cells, actions, h, np.zeros(2), np.array([False, False]))
+    # env 0 times out (reward -1, clipped), env 1 reaches the reward: both histories are emitted.
+    out = memory.record(cells, actions, h, np.array([-1.0, 1.0]), np.array([True, True]))
+    assert len(out) == 4
+    # Time-out: no glow anywhere, so each step's target is the forgotten h = 0.99 * 50.
+    # Reward: glow 0.9 and 1 on top of 0.99 * 20.
+    np.testing.assert_allclose(out.targets, [49.5, 49.5, 19.8 + 0.9, 19.8 + 1.0], rtol=1e-6)
+    # Faithful mode drops the time-out entirely.
+    faithful = EpisodeMemory(2, glow=0.1, gamma=0.01)
+    faithful.record(cells, actions, h, np.zeros(2), np.array([False, False]))
+    assert len(faithful.record(cells, actions, h, np.array([-1.0, 1.0]), np.array([True, True]))) == 2

@@ -103,8 +103,7 @@ def check_state_dict(name: str, state_dict: dict[str, Tensor], module: nn.Module
             raise CheckpointError(f"{name}: unexpected key {key}")
 
 
-def _load_into(path: str | os.PathLike[str], module: nn.Module) -> None:
-    state_dict = load_state_dict_file(path)
+def _load_into(path: str | os.PathLike[str], state_dict: dict[str, Tensor], module: nn.Module) -> None:
     check_state_dict(Path(path).name, state_dict, module)
     module.load_state_dict(state_dict, strict=True)
 
@@ -117,15 +116,14 @@ def load_dps_agent(path: str | os.PathLike[str], input_dim: int = 36, num_action
     saved = read_checkpoint(path)
     hidden = tuple(saved.extra.get("hidden", DPSNetwork.PAPER_HIDDEN))
     net = DPSNetwork(input_dim, num_actions, hidden=hidden)
-    check_state_dict(Path(path).name, saved.state_dict, net)
-    net.load_state_dict(saved.state_dict, strict=True)
+    _load_into(path, saved.state_dict, net)
     return net.eval()
 
 
 def load_autoencoder(path: str | os.PathLike[str]) -> DenseAutoencoder:
     """The paper-sized autoencoder (36 -> 8 -> 36) in eval mode, weights from ``path``."""
     net = DenseAutoencoder()
-    _load_into(path, net)
+    _load_into(path, load_state_dict_file(path), net)
     return net.eval()
 
 

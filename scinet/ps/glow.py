@@ -70,14 +70,30 @@ def glow_targets(
     """Targets of one episode (1-D arrays over its steps): the mask of steps kept and their targets."""
     g = glow_values(np.maximum(rewards, 0.0)[None, :], glow)[0]
     keep = np.abs(g) > GLOW_THRESHOLD
-    return keep, ((1.0 - gamma) * h_chosen[keep] + g[keep]).astype(np.float32)
+    return keep, _target(h_chosen[keep], g[keep], gamma)
+
+
+def _target(h_chosen: np.ndarray, g: np.ndarray, gamma: float) -> np.ndarray:
+    """The DPS update target: the old h-value, forgotten by gamma, plus the glowed reward."""
+    return ((1.0 - gamma) * h_chosen + g).astype(np.float32)
 
 
 class EpisodeMemory:
     """The running histories of ``num_envs`` environments, ``HISTORY_LENGTH`` steps each."""
 
-    def __init__(self, num_envs: int, glow: float, gamma: float, length: int = HISTORY_LENGTH) -> None:
+    def __init__(
+        self,
+        num_envs: int,
+        glow: float,
+        gamma: float,
+        length: int = HISTORY_LENGTH,
+        forget_unrewarded: bool = False,
+    ) -> None:
+        """``forget_unrewarded`` keeps the steps that glow does not reach (time-outs above all) as
+        experiences with target (1 - gamma) h instead of dropping them; see ``PolicyConfig.unrewarded_steps``.
+        """
         self.glow, self.gamma, self.length = glow, gamma, length
+        self.forget_unrewarded = forget_unrewarded
         self.cells = np.zeros((num_envs, length, 3), dtype=np.int16)
         self.actions = np.zeros((num_envs, length), dtype=np.int8)
         self.h_chosen = np.zeros((num_envs, length), dtype=np.float32)
@@ -112,20 +128,21 @@ class EpisodeMemory:
         return experiences
 
     def _experiences(self, rows: np.ndarray) -> Experiences:
-        # Only histories holding some reward can yield glow; the rest (time-outs here) are simply dropped.
-        rows = rows[self.rewards[rows].max(axis=1, initial=0.0, where=self._filled(rows)) > 0]
-        if len(rows) == 0:
-            return Experiences.empty()
+        if not self.forget_unrewarded:
+            # Only histories holding some reward can yield glow; the rest (time-outs here) are dropped.
+            rows = rows[self.rewards[rows].max(axis=1, initial=0.0, where=self._filled(rows)) > 0]
+            if len(rows) == 0:
+                return Experiences.empty()
         span = int(self.steps[rows].max())
         filled = self._filled(rows)[:, :span]
         rewards = np.where(filled, self.rewards[rows, :span], 0.0)
         g = glow_values(rewards, self.glow)
-        keep = filled & (np.abs(g) > GLOW_THRESHOLD)
+        keep = filled if self.forget_unrewarded else filled & (np.abs(g) > GLOW_THRESHOLD)
         h = self.h_chosen[rows, :span][keep]
         return Experiences(
             self.cells[rows, :span][keep],
             self.actions[rows, :span][keep],
-            ((1.0 - self.gamma) * h + g[keep]).astype(np.float32),
+            _target(h, g[keep], self.gamma),
         )
 
     def _filled(self, rows: np.ndarray) -> np.ndarray:

@@ -41,11 +41,17 @@ class PolicyConfig:
     glow: float = field(default=0.1, metadata=_fraction())  # faithful eta
     gamma: float = field(default=0.01, metadata=_fraction())  # faithful forgetting
     beta: float = field(default=0.5, metadata=_positive())  # faithful softmax inverse temperature
+    unrewarded_steps: Literal["drop", "forget"] = "drop"  # faithful: drop
     hidden: tuple[int, ...] = (128, 128, 128, 128, 64, 32)  # faithful
     seed: int = 0
     checkpoint_interval: float = field(default=60.0, metadata=_positive())  # seconds between checkpoints
     log_interval: int = field(default=5_000, metadata=_at_least(1))  # episodes per learning-curve point
     eval_episodes: int = field(default=10_000, metadata=_at_least(1))
+
+    # ``unrewarded_steps``: the original trains only on steps that glow reaches (|g| > 1e-7), so a
+    # time-out teaches nothing and the h-values of what led to it are inflated by survivorship. ``forget``
+    # also trains those steps, towards (1 - gamma) h: tabular PS's forgetting, applied to every visited
+    # step, so that h tracks the reward of all tries, the failed ones included (a deviation).
 
     def learning_rate_at(self, episodes: int) -> float:
         """The learning rate once ``episodes`` episodes are done: constant, or linear to the end value.

@@ -13,6 +13,7 @@ import numpy as np
 
 from scinet.envs import BatchedSubGridWorld, SubGridConfig
 from scinet.ps.glow import EpisodeMemory, Experiences
+from scinet.trainer.config import PolicyConfig
 
 
 @dataclass(frozen=True)
@@ -43,12 +44,19 @@ class Rollout:
         glow: float,
         gamma: float,
         beta: float,
+        forget_unrewarded: bool = False,
     ) -> None:
         env_seed, action_seed = seed.spawn(2)
         self.env = BatchedSubGridWorld(num_envs, seed=env_seed, **config.as_kwargs())
-        self.memory = EpisodeMemory(num_envs, glow, gamma)
+        self.memory = EpisodeMemory(num_envs, glow, gamma, forget_unrewarded=forget_unrewarded)
         self.rng = np.random.default_rng(action_seed)
         self.beta = beta
+
+    @classmethod
+    def for_config(cls, env: SubGridConfig, config: PolicyConfig, seed: np.random.SeedSequence) -> Rollout:
+        """One worker's batch as a policy-mode run configures it (picklable as a ``partial``)."""
+        forget = config.unrewarded_steps == "forget"
+        return cls(env, config.envs_per_worker, seed, config.glow, config.gamma, config.beta, forget)
 
     @property
     def cells(self) -> np.ndarray:

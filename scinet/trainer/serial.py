@@ -24,10 +24,7 @@ def run_serial(run: RunContext) -> dict[str, Tensor]:
     learner = DPSLearner(net, env.grid_size, config.learning_rate, config.weight_decay, device)
     if run.optimizers:
         learner.optimizer.load_state_dict(run.optimizers[0])
-    rollouts = [
-        Rollout(env, config.envs_per_worker, seed, config.glow, config.gamma, config.beta)
-        for seed in run.seeds
-    ]
+    rollouts = [Rollout.for_config(env, config, seed) for seed in run.seeds]
     assembler = BatchAssembler(config.batch_size)
     progress = ProgressBar(stats, config.episodes, run.show_progress)
     updates = 0

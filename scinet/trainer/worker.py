@@ -1,22 +1,40 @@
 """Worker role: one process stepping its own batch of environments (see :mod:`scinet.trainer.rollout`).
 
 Per step it sends its cells to its predictor and waits for the h-values; finished episodes go to the
-trainers as one array chunk and to the statistics as their lengths. Traffic is per batch, never per env.
+experience queue as one array chunk and to the statistics as their lengths. Traffic is per batch, never
+per env. What the worker plays is a *player* built in the child from a picklable factory: a training
+:class:`~scinet.trainer.rollout.Rollout` in policy mode, a selection-data player in selection mode.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Sized
+from typing import Protocol
 
 import numpy as np
 
-from scinet.envs import SubGridConfig
-from scinet.trainer.config import PolicyConfig
 from scinet.trainer.processes import Channels, get, put, should_stop
-from scinet.trainer.rollout import Rollout, StepReport
 
 REPORT_SECONDS = 0.5
 """How often a worker sends its counters to the statistics (episodes are batched in between)."""
+
+
+class Report(Protocol):
+    """What one batched step of a player produced."""
+
+    experiences: Sized  # sent on when non-empty
+    lengths: np.ndarray  # lengths of the episodes that finished in this step
+    timeouts: int  # how many of them hit max_steps
+
+
+class Player(Protocol):
+    """A batch of environments acting on h-values from a predictor."""
+
+    @property
+    def cells(self) -> np.ndarray: ...
+
+    def step(self, h_values: np.ndarray) -> Report: ...
 
 
 class _Tally:
@@ -27,7 +45,7 @@ class _Tally:
         self.lengths: list[np.ndarray] = []
         self.waiting = self.stepping = 0.0
 
-    def add(self, report: StepReport, steps: int, waiting: float, stepping: float) -> None:
+    def add(self, report: Report, steps: int, waiting: float, stepping: float) -> None:
         self.steps += steps
         self.timeouts += report.timeouts
         self.lengths.append(report.lengths)
@@ -40,24 +58,29 @@ class _Tally:
 
 
 def worker_main(
-    channels: Channels, index: int, env: SubGridConfig, config: PolicyConfig, seed: np.random.SeedSequence
+    channels: Channels,
+    index: int,
+    predictor: int,
+    make_player: Callable[[np.random.SeedSequence], Player],
+    seed: np.random.SeedSequence,
 ) -> None:
-    rollout = Rollout(env, config.envs_per_worker, seed, config.glow, config.gamma, config.beta)
-    requests = channels.requests[index % config.predictors]
+    player = make_player(seed)
+    requests = channels.requests[predictor]
     tally, last_report = _Tally(), time.perf_counter()
     while not should_stop(channels):
         started = time.perf_counter()
-        if not put(requests, (index, rollout.cells), channels):
+        cells = player.cells
+        if not put(requests, (index, cells), channels):
             break
         h_values = get(channels.replies[index], channels)
         if h_values is None:
             break
         acted = time.perf_counter()
-        report = rollout.step(h_values)
+        report = player.step(h_values)
         if len(report.experiences) and not put(channels.experiences, report.experiences, channels):
             break
         now = time.perf_counter()
-        tally.add(report, config.envs_per_worker, acted - started, now - acted)
+        tally.add(report, len(cells), acted - started, now - acted)
         if now - last_report >= REPORT_SECONDS:
             channels.stats.put(tally.message(index))
             tally, last_report = _Tally(), now

@@ -1,0 +1,233 @@
+"""The two selection schedules: fused (one process, decoders in turn) and async (one process per decoder).
+
+Async is the original's: each decoder's trainer updates the shared model Hogwild-style (no locks; shared
+memory on CPU, CUDA tensors shared between processes on a GPU) with its own AMSGrad optimiser over the
+encoder, the autoencoder decoder and its decoder. Fused takes the same per-decoder steps in a fixed order
+with one optimiser over everything, which makes it deterministic for a seed. Both return the final
+weights (on the CPU) and the steps done per decoder; both checkpoint every ``checkpoint_interval``
+seconds and, on SIGINT/SIGTERM, checkpoint and raise :class:`TrainingInterrupted`.
+"""
+
+from __future__ import annotations
+
+import queue
+import time
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from scinet.selection.config import SelectionTrainConfig
+from scinet.selection.data import SelectionData
+from scinet.selection.model import SelectionModel
+from scinet.selection.steps import DecoderFeed, SelectionRun, make_optimizer
+from scinet.trainer.processes import POLL_SECONDS, Channels, get, should_stop
+from scinet.trainer.run import RoleFailed, TrainingInterrupted
+from scinet.trainer.supervision import Children
+from scinet.trainer.trainer import to_cpu
+
+SNAPSHOT_TIMEOUT = 30.0
+PROGRESS_SECONDS = 0.5
+"""How often an async trainer tells the coordinator its step count (curve reports come on top)."""
+
+
+def run_fused(run: SelectionRun) -> tuple[dict[str, Tensor], list[int]]:
+    """All decoders' steps in turn in this process; on a CPU with one intra-op thread.
+
+    The layers (at most 128 wide, batch 200) are too small for intra-op threads to pay off, and on a
+    busy CPU their spin-waiting makes a step hundreds of times slower (measured: 3 ms with one thread,
+    880 ms with two, on two cores shared with two other jobs). The caller's setting is restored after.
+    """
+    threads = torch.get_num_threads()
+    if run.device.type == "cpu":
+        torch.set_num_threads(1)
+    try:
+        return _fused_steps(run)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _fused_steps(run: SelectionRun) -> tuple[dict[str, Tensor], list[int]]:
+    model = run.model.to(run.device)
+    optimizer = make_optimizer(list(model.parameters()), run.config)
+    if run.optimizers:
+        optimizer.load_state_dict(run.optimizers[0])
+    feeds = [
+        DecoderFeed(k, run.data[k], run.grid_size, run.config, run.device, run.seeds[k], run.decoders[k])
+        for k in range(len(run.data))
+    ]
+
+    def save() -> None:
+        run.save(to_cpu(model.state_dict()), [to_cpu(optimizer.state_dict())], [f.state() for f in feeds])
+
+    while not all(f.finished for f in feeds) and run.stop.received is None:
+        for feed in feeds:
+            if not feed.finished and (report := feed.train_step(model, optimizer)) is not None:
+                run.curve.add(report, run.wall_seconds())
+        run.progress.update(sum(f.step for f in feeds), run.curve)
+        if run.checkpoint_due():
+            save()
+    if run.stop.received is not None:
+        save()
+        raise TrainingInterrupted(run.stop.received, run.checkpoint)
+    return to_cpu(model.state_dict()), [f.step for f in feeds]
+
+
+def run_async(run: SelectionRun) -> tuple[dict[str, Tensor], list[int]]:
+    """One trainer process per decoder on the shared model; this process watches, reports and checkpoints.
+
+    Trainer k's random stream is seeded with ``run.seeds[k]`` (see ``decoder_seeds``), so the decoders'
+    batches are those of the fused schedule, but the interleaving of their updates depends on timing.
+    """
+    model = run.model.to(run.device)
+    if run.device.type == "cpu":
+        model.share_memory()
+    num_decoders = len(run.data)
+    channels = Channels.create(workers=0, predictors=0, trainers=num_decoders, backlog=1)
+    children = Children(channels)
+    inbox = _Inbox(run, children)
+    try:
+        for k in range(num_decoders):
+            optimizer = run.optimizers[k] if run.optimizers else None
+            args = (k, model, run.data[k], run.grid_size, run.config, str(run.device), run.seeds[k])
+            children.start(f"trainer {k}", trainer_main, *args, run.decoders[k], optimizer)
+        while len(inbox.done) < num_decoders and run.stop.received is None:
+            inbox.poll(timeout=0.1)
+            children.fail_if_dead()
+            run.progress.update(sum(inbox.steps), run.curve)
+            if run.checkpoint_due():
+                run.save(*_snapshot(model, channels, children, inbox))
+        if run.stop.received is not None:
+            run.save(*_snapshot(model, channels, children, inbox))
+            raise TrainingInterrupted(run.stop.received, run.checkpoint)
+        # Every trainer has synchronised its device and now idles: the shared weights are final.
+        return to_cpu(model.state_dict()), list(inbox.steps)
+    finally:
+        children.shutdown()
+
+
+class _Inbox:
+    """The coordinator's view of the trainers, updated from their messages on the stats queue.
+
+    Snapshot answers travel on the same queue as the curve reports, after them, so a snapshot never
+    misses a report its trainer sent before answering (two queues would not keep that order).
+    """
+
+    def __init__(self, run: SelectionRun, children: Children) -> None:
+        self.run, self.children = run, children
+        self.steps = [state["step"] if state else 0 for state in run.decoders]
+        self.done: set[int] = set()
+        self.snapshots: dict[int, tuple[dict[str, Any], dict[str, Any]]] = {}
+
+    def poll(self, timeout: float) -> None:
+        """Applies every pending message; waits up to ``timeout`` for the first."""
+        try:
+            message = self.children.channels.stats.get(timeout=timeout)
+            while True:
+                self._apply(*message)
+                message = self.children.channels.stats.get_nowait()
+        except queue.Empty:
+            return
+
+    def _apply(self, kind: str, index: Any, *payload: Any) -> None:
+        if kind == "crash":  # from run_role: index is the role's name
+            self.children.crashes[index] = payload[0]
+        elif kind == "curve":
+            self.run.curve.add(payload[0], self.run.wall_seconds())
+        elif kind == "snapshot":
+            feed_state, optimizer_state = payload
+            self.snapshots[index] = (feed_state, optimizer_state)
+            self.steps[index] = feed_state["step"]
+        else:  # "progress" or "done"
+            self.steps[index] = payload[0]
+            if kind == "done":
+                self.done.add(index)
+
+
+def _snapshot(
+    model: SelectionModel, channels: Channels, children: Children, inbox: _Inbox
+) -> tuple[dict[str, Tensor], list[dict[str, Any]], list[dict[str, Any]]]:
+    """Weights, optimiser states and feed states that belong together.
+
+    Each trainer answers and then pauses until told to resume, so the weights are copied while nobody
+    writes them: the checkpoint's step counts, optimiser moments and weights are those of one moment.
+    """
+    inbox.snapshots.clear()
+    for commands in channels.commands:
+        commands.put("snapshot")
+    deadline = time.monotonic() + SNAPSHOT_TIMEOUT
+    while len(inbox.snapshots) < len(channels.commands):
+        if time.monotonic() > deadline:
+            raise RoleFailed(f"trainers did not answer a snapshot request within {SNAPSHOT_TIMEOUT:.0f} s")
+        inbox.poll(timeout=0.1)
+        children.fail_if_dead()
+    weights = to_cpu(model.state_dict())
+    for commands in channels.commands:
+        commands.put("resume")
+    ordered = [inbox.snapshots[k] for k in range(len(channels.commands))]
+    return weights, [optimizer for _, optimizer in ordered], [feed for feed, _ in ordered]
+
+
+def trainer_main(
+    channels: Channels,
+    index: int,
+    model: SelectionModel,
+    data: SelectionData,
+    grid_size: tuple[int, ...],
+    config: SelectionTrainConfig,
+    device: str,
+    seed: int,
+    feed_state: dict[str, Any] | None,
+    optimizer_state: dict[str, Any] | None,
+) -> None:
+    """Decoder ``index``'s trainer: its steps on the shared model, then idle until the run stops.
+
+    A finished trainer stays alive (answering snapshot requests) so that a process that exits is always
+    a failure the coordinator can name; the percepts are built here from the compact cells.
+    """
+    feed = DecoderFeed(index, data, grid_size, config, torch.device(device), seed, feed_state)
+    optimizer = make_optimizer(model.decoder_parameters(index), config)
+    if optimizer_state is not None:
+        optimizer.load_state_dict(optimizer_state)
+    reported = time.monotonic()
+    announced = False
+    while _serve_commands(channels, index, feed, optimizer, wait=feed.finished):
+        if feed.finished:
+            if not announced:
+                _synchronize(feed.device)
+                channels.stats.put(("done", index, feed.step))
+                announced = True
+            continue
+        report = feed.train_step(model, optimizer)
+        if report is not None:
+            channels.stats.put(("curve", index, report))
+        if time.monotonic() - reported >= PROGRESS_SECONDS:
+            channels.stats.put(("progress", index, feed.step))
+            reported = time.monotonic()
+
+
+def _serve_commands(
+    channels: Channels, index: int, feed: DecoderFeed, optimizer: torch.optim.Optimizer, wait: bool
+) -> bool:
+    """Answers the coordinator's snapshot requests; False once the run stops.
+
+    With ``wait`` it blocks up to one poll interval for a command (an idle trainer), else it only looks.
+    """
+    commands = channels.commands[index]
+    while True:
+        try:
+            command = commands.get(timeout=POLL_SECONDS) if wait else commands.get_nowait()
+        except queue.Empty:
+            return not should_stop(channels)
+        wait = False
+        if command == "snapshot":
+            _synchronize(feed.device)
+            channels.stats.put(("snapshot", index, feed.state(), to_cpu(optimizer.state_dict())))
+            if get(commands, channels) is None:  # paused until "resume", or the run stopped
+                return False
+
+
+def _synchronize(device: torch.device) -> None:
+    """Waits for this process's queued kernels, so that the shared weights others read are up to date."""
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)

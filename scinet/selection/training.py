@@ -1,0 +1,141 @@
+"""Training the selection model: the public entry point, resuming from a checkpoint, and the result.
+
+:func:`train_selection` owns what both schedules share (initialisation from the run seed, the resumable
+state, the signal handling, the checkpoint file's life cycle); :mod:`scinet.selection.schedules` runs the
+steps. A checkpoint is resumed only by a run of the same *fingerprint*: the same data, grid, device type
+and learning settings, but possibly another step budget, log interval or checkpoint interval.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from scinet.nets import read_checkpoint
+from scinet.selection.config import SelectionTrainConfig
+from scinet.selection.data import SelectionData
+from scinet.selection.model import SelectionModel
+from scinet.selection.schedules import run_async, run_fused
+from scinet.selection.steps import KIND, Curve, Progress, SelectionRun, decoder_seeds
+from scinet.trainer.run import StopSignals, resolve_device
+
+LOG = logging.getLogger(__name__)
+
+EXECUTION_ONLY = ("device", "steps", "log_interval", "checkpoint_interval")
+"""Settings that do not change what one step learns; a checkpoint made under other values still resumes.
+
+The device *type* does count (it is added to the fingerprint separately): CPU and CUDA random generators
+have different states, so a stream saved on one cannot continue on the other.
+"""
+
+
+@dataclass(frozen=True)
+class SelectionResult:
+    """A finished run. ``steps_per_second`` counts decoder steps of all decoders in this invocation."""
+
+    weights: dict[str, Tensor]
+    curve: list[dict[str, float]]
+    final_losses: dict[str, float]  # the last curve point's decoder{k}_loss and reconstruction_bce
+    steps: list[int]  # per decoder, earlier invocations included
+    wall_seconds: float  # training time, earlier invocations included
+    steps_per_second: float
+
+
+@dataclass(frozen=True)
+class _Saved:
+    """The resumable part of a checkpoint."""
+
+    weights: dict[str, Tensor]
+    optimizers: list[dict[str, Any]]
+    decoders: list[dict[str, Any]]
+    curve: list[dict[str, float]]
+    pending: list[dict[str, Any]]
+    wall_seconds: float
+
+
+def fingerprint(
+    data: Sequence[SelectionData], grid_size: Sequence[int], config: SelectionTrainConfig, device_type: str
+) -> str:
+    """A short hash of everything that changes what is learned, the data's contents included."""
+    learning = {k: v for k, v in dataclasses.asdict(config).items() if k not in EXECUTION_ONLY}
+    header = {"config": learning, "grid_size": list(grid_size), "device": device_type}
+    digest = hashlib.sha256(json.dumps(header, sort_keys=True).encode())
+    for part in data:
+        for array, dtype in ((part.cells, np.int8), (part.actions, np.int8), (part.targets, np.float32)):
+            digest.update(np.ascontiguousarray(array, dtype=dtype).tobytes())
+            digest.update(str(array.shape).encode())
+    return digest.hexdigest()[:16]
+
+
+def _load(path: Path | None, run_fingerprint: str) -> _Saved | None:
+    if path is None or not path.is_file():
+        return None
+    saved = read_checkpoint(path)
+    if saved.kind != KIND or saved.extra.get("fingerprint") != run_fingerprint:
+        LOG.info("ignoring %s: it was made with other settings or data", path)
+        return None
+    extra = {k: v for k, v in saved.extra.items() if k != "fingerprint"}
+    return _Saved(weights=saved.state_dict, **extra)
+
+
+def train_selection(
+    data: list[SelectionData],
+    grid_size: Sequence[int],
+    config: SelectionTrainConfig,
+    checkpoint: Path | None = None,
+    show_progress: bool = False,
+) -> SelectionResult:
+    """Trains the encoder, autoencoder decoder and one decoder per entry of ``data`` for ``config.steps``.
+
+    Resumes from ``checkpoint`` if it holds a run of the same settings and data, writes it every
+    ``config.checkpoint_interval`` seconds and removes it once the run has finished. Raises
+    :class:`~scinet.trainer.run.TrainingInterrupted` after checkpointing on SIGINT/SIGTERM and
+    :class:`~scinet.trainer.run.RoleFailed` if an async trainer process dies.
+    """
+    if not data:
+        raise ValueError("train_selection needs the data of at least one agent")
+    grid_size = tuple(int(n) for n in grid_size)
+    for k, part in enumerate(data):
+        if len(part) == 0 or (part.cells < 0).any() or (part.cells.max(axis=0) >= np.array(grid_size)).any():
+            raise ValueError(f"data of agent {k} is empty or has cells outside the grid {grid_size}")
+    device = resolve_device(config.device)
+    run_fingerprint = fingerprint(data, grid_size, config, device.type)
+    saved = _load(checkpoint, run_fingerprint)
+    torch.manual_seed(config.seed)
+    model = SelectionModel(sum(grid_size), config.latent_dim, len(data))
+    if saved is not None:
+        model.load_state_dict(saved.weights)
+        LOG.info("resuming from %s at steps %s", checkpoint, [d["step"] for d in saved.decoders])
+    decoders = list(saved.decoders) if saved else [None] * len(data)
+    started_steps = sum(d["step"] for d in decoders if d is not None)
+    progress = Progress(config.steps * len(data), started_steps, show_progress)
+    runner = run_fused if config.schedule == "fused" else run_async
+    try:
+        with StopSignals().installed() as stop:
+            run = SelectionRun(
+                model, data, grid_size, config, device, decoder_seeds(config.seed, len(data)),
+                optimizers=saved.optimizers if saved else [], decoders=decoders,
+                curve=Curve(len(data), saved.curve, saved.pending) if saved else Curve(len(data)),
+                stop=stop, progress=progress, checkpoint=checkpoint, fingerprint=run_fingerprint,
+                base_wall=saved.wall_seconds if saved else 0.0,
+            )  # fmt: skip
+            weights, steps = runner(run)
+    finally:
+        progress.close()
+    if checkpoint is not None:
+        checkpoint.unlink(missing_ok=True)
+    last = run.curve.rows[-1] if run.curve.rows else {}
+    final = {k: v for k, v in last.items() if k.endswith("_loss") or k == "reconstruction_bce"}
+    rate = (sum(steps) - started_steps) / (time.monotonic() - run.started)
+    return SelectionResult(weights, run.curve.rows, final, steps, run.wall_seconds(), rate)

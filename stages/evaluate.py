@@ -1,0 +1,45 @@
+"""Stage evaluate: what the trained selection model's latent neurons encode, and the paper's verdicts.
+
+Usage: ``python stages/evaluate.py``. Reads models/selection/model.pt and metrics/selection/training.json,
+writes metrics/selection.json.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from common import fail_on_bad_params, read_params, write_json
+
+from scinet.analysis import COORDS, selection_metrics
+from scinet.nets import read_checkpoint
+from scinet.params import ParamsError, parse_env
+from scinet.selection.model import SelectionModel
+
+
+def main() -> None:
+    try:
+        env = parse_env(read_params().get("env"))
+    except ParamsError as err:
+        fail_on_bad_params(err)
+    saved = read_checkpoint(Path("models/selection/model.pt"))
+    objectives = list(saved.extra["objectives"])
+    grid_size = env.objective(objectives[0]).grid_size
+    model = SelectionModel(sum(grid_size), int(saved.extra["latent_dim"]), len(objectives))
+    model.load_state_dict(saved.state_dict)
+    model.eval()
+
+    decoder_selection = {
+        name: model.decoders[k].selection.selectors.detach().tolist() for k, name in enumerate(objectives)
+    }
+    planes = {name: tuple(COORDS[a] for a in env.objective(name).plane_axes) for name in objectives}
+    metrics = selection_metrics(model.encoder, decoder_selection, planes, grid_size)
+    training = json.loads(Path("metrics/selection/training.json").read_text())
+    metrics["final_losses"] = training["final_losses"]
+    metrics["steps_per_decoder"] = training["steps_per_decoder"]
+    write_json(Path("metrics/selection.json"), metrics)
+    print(f"evaluate: verdict {'PASS' if metrics['verdict'] else 'FAIL'}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,63 @@
+"""Stage selection_data: each trained agent plays again and its first steps become selection data.
+
+Usage: ``python stages/selection_data.py``. Reads models/policy/<objective>.pt for every objective and writes
+data/selection/<objective>.npz (cells, actions, targets) plus a small summary in metrics/selection_data.json.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from common import fail_on_bad_params, read_params, write_json
+
+from scinet.nets import load_dps_agent
+from scinet.params import ParamsError, parse_env, parse_policy
+from scinet.selection.generate import generate_selection_data
+from scinet.selection.params import parse_selection
+from scinet.trainer import RoleFailed, TrainingInterrupted
+
+OUT = Path("data/selection")
+
+
+def main() -> None:
+    raw = read_params()
+    try:
+        env = parse_env(raw.get("env"))
+        policy = parse_policy(raw.get("policy"))
+        config, _ = parse_selection(raw.get("selection"))
+    except ParamsError as err:
+        fail_on_bad_params(err)
+    logging.basicConfig(level=logging.INFO, format="selection_data: %(message)s")
+
+    summary = {}
+    for objective, world in env.objectives.items():
+        agent = load_dps_agent(Path(f"models/policy/{objective}.pt"), input_dim=world.obs_size)
+        started = time.monotonic()
+        try:
+            data = generate_selection_data(
+                agent, world, config, beta=policy.beta, glow=policy.glow, show_progress=True
+            )
+        except TrainingInterrupted as stop:
+            print(f"selection_data: {stop}", file=sys.stderr)
+            raise SystemExit(128 + stop.signum) from None
+        except RoleFailed as err:
+            print(f"selection_data: {err}", file=sys.stderr)
+            raise SystemExit(1) from None
+        seconds = time.monotonic() - started
+        data.save(OUT / f"{objective}.npz")
+        summary[objective] = {
+            "samples": len(data),
+            "rewarded": round(float(np.mean(data.targets > 0)), 4),
+            "mean_target": round(float(data.targets.mean()), 4),
+            "samples_per_second": round(len(data) / seconds),
+        }
+        logging.info("%s: %d samples in %.1f s", objective, len(data), seconds)
+    write_json(Path("metrics/selection_data.json"), summary)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,68 @@
+"""Stage train_selection: the encoder with selection neurons, its autoencoder decoder and the decoders.
+
+Usage: ``python stages/train_selection.py``. Reads data/selection/<objective>.npz, writes
+models/selection/model.pt, the curve metrics/selection/curve.tsv and metrics/selection/training.json.
+SIGINT/SIGTERM leave a checkpoint in checkpoints/selection/ that the next run resumes from.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+import pandas as pd
+from common import fail_on_bad_params, read_params, write_json
+
+from scinet.nets import save_checkpoint
+from scinet.params import ParamsError, parse_env
+from scinet.selection.data import SelectionData
+from scinet.selection.params import parse_selection
+from scinet.selection.training import train_selection
+from scinet.trainer import RoleFailed, TrainingInterrupted
+
+
+def main() -> None:
+    raw = read_params()
+    try:
+        env = parse_env(raw.get("env"))
+        _, config = parse_selection(raw.get("selection"))
+    except ParamsError as err:
+        fail_on_bad_params(err)
+    logging.basicConfig(level=logging.INFO, format="train_selection: %(message)s")
+
+    objectives = list(env.objectives)
+    grid_size = env.objective(objectives[0]).grid_size
+    data = [SelectionData.load(Path(f"data/selection/{name}.npz")) for name in objectives]
+    try:
+        result = train_selection(
+            data, grid_size, config, Path("checkpoints/selection/model.pt"), show_progress=True
+        )
+    except TrainingInterrupted as stop:
+        print(f"train_selection: {stop}; run the stage again to resume", file=sys.stderr)
+        raise SystemExit(128 + stop.signum) from None
+    except RoleFailed as err:
+        print(f"train_selection: {err}", file=sys.stderr)
+        raise SystemExit(1) from None
+
+    save_checkpoint(
+        Path("models/selection/model.pt"), "selection-model", result.weights,
+        objectives=objectives, latent_dim=config.latent_dim, steps=result.steps,
+    )  # fmt: skip
+    curve = Path("metrics/selection/curve.tsv")
+    curve.parent.mkdir(parents=True, exist_ok=True)
+    pd.DataFrame(result.curve).to_csv(curve, sep="\t", index=False)
+    write_json(
+        Path("metrics/selection/training.json"),
+        {
+            "final_losses": {k: round(v, 6) for k, v in result.final_losses.items()},
+            "steps_per_decoder": result.steps,
+            "decoder_steps_per_second": round(result.steps_per_second, 1),
+            "wall_seconds": round(result.wall_seconds, 1),
+            "schedule": config.schedule,
+        },
+    )
+
+
+if __name__ == "__main__":
+    main()

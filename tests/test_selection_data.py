@@ -1,0 +1,87 @@
+"""Selection data: the first-step sampling rule on hand-built h-values, the player, and the generator."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import torch
+
+from scinet.envs import SubGridConfig
+from scinet.nets import DPSNetwork
+from scinet.selection.config import SelectionDataConfig
+from scinet.selection.data import SelectionData
+from scinet.selection.generate import generate_selection_data
+from scinet.selection.sampling import TARGET_SCALE, SelectionPlayer, split_actions
+
+SMALL_ENV = SubGridConfig(grid_size=(5, 5, 4), plane=(1, 1, 0), reward_pos=(4, 2), max_steps=30)
+
+
+def test_split_draws_uniformly_among_likely_and_among_unlikely_actions() -> None:
+    # beta 0.5: p ~ exp(0.5 h). Actions 0 and 3 are far ahead (p ~ 0.5 each), the other four far behind.
+    h = np.tile([20.0, 1.0, 2.0, 20.0, 0.0, 3.0], (60_000, 1))
+    likely, unlikely = split_actions(h, 0.5, np.random.default_rng(0))
+    assert set(np.unique(likely)) == {0, 3}
+    assert set(np.unique(unlikely)) == {1, 2, 4, 5}
+    np.testing.assert_allclose(np.bincount(likely, minlength=6)[[0, 3]] / len(h), 0.5, atol=0.01)
+    np.testing.assert_allclose(np.bincount(unlikely, minlength=6)[[1, 2, 4, 5]] / len(h), 0.25, atol=0.01)
+
+
+def test_split_threshold_is_one_sixth_and_a_flat_policy_has_no_unlikely_action() -> None:
+    # p = (e^x, 1, 1, 1, 1, 1) / (e^x + 5) with beta = 1: p_0 > 1/6 but p_1..5 < 1/6 for any x > 0.
+    rows = np.array([[0.1, 0, 0, 0, 0, 0], [0.0, 0, 0, 0, 0, 0], [-0.1, 0, 0, 0, 0, 0]])
+    likely, unlikely = split_actions(rows, 1.0, np.random.default_rng(1))
+    assert likely[0] == 0 and unlikely[0] in {1, 2, 3, 4, 5}
+    assert likely[1] in range(6) and unlikely[1] == -1  # every p is exactly 1/6: all likely
+    assert likely[2] in {1, 2, 3, 4, 5} and unlikely[2] == 0
+
+
+def test_player_takes_the_likely_action_and_targets_its_glowed_reward() -> None:
+    # +x (action 0) dominates by 100 everywhere: the only likely action, and the policy walks +x for good.
+    # From (x, 0, z) that reaches the reward (5, 0) in 5 - x steps; from (x, 1, z) it never does (time-out).
+    env = SubGridConfig(grid_size=(6, 2, 2), plane=(1, 1, 0), reward_pos=(5, 0), max_steps=12)
+    player = SelectionPlayer(env, 64, np.random.SeedSequence(3), beta=0.5, glow=0.1)
+    h = np.tile([100.0, 0.0, 0.0, 0.0, 0.0, 0.0], (64, 1))
+    parts, episodes = [], 0
+    for _ in range(40):
+        report = player.step(h)
+        parts.append(report.experiences)
+        episodes += len(report.lengths)
+    data = SelectionData.concat(parts)
+    assert len(data) == 2 * episodes  # one taken and one naught sample per episode
+    taken = data.actions == 0
+    assert taken.sum() == episodes
+    assert set(np.unique(data.actions[~taken])) == {1, 2, 3, 4, 5}  # drawn among the unlikely ones
+    assert (data.targets[~taken] == 0).all()
+    cells, targets = data.cells[taken], data.targets[taken]
+    reaching = cells[:, 1] == 0
+    expected = TARGET_SCALE * 0.9 ** (5 - cells[reaching, 0].astype(float) - 1)
+    np.testing.assert_allclose(targets[reaching], expected, rtol=1e-6)
+    assert (targets[~reaching] == 0).all() and reaching.any() and (~reaching).any()
+
+
+def test_serial_generation_is_deterministic_and_async_produces_the_requested_samples() -> None:
+    torch.manual_seed(0)
+    agent = DPSNetwork(SMALL_ENV.obs_size, hidden=(16,))
+    config = SelectionDataConfig(mode="serial", device="cpu", workers=2, envs_per_worker=32, samples=500)
+    first = generate_selection_data(agent, SMALL_ENV, config)
+    second = generate_selection_data(agent, SMALL_ENV, config)
+    assert len(first) == 500
+    assert all(np.array_equal(getattr(first, f), getattr(second, f)) for f in ("cells", "actions", "targets"))
+    assert first.cells.dtype == np.int8 and first.actions.dtype == np.int8
+    other = generate_selection_data(agent, SMALL_ENV, dataclasses.replace(config, seed=1))
+    assert not np.array_equal(first.cells, other.cells)
+
+    in_async = generate_selection_data(agent, SMALL_ENV, dataclasses.replace(config, mode="async"))
+    assert len(in_async) == 500
+    assert ((in_async.targets >= 0) & (in_async.targets <= TARGET_SCALE)).all()
+
+
+def test_selection_data_round_trips_compactly(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    data = SelectionData(
+        np.array([[1, 2, 3], [4, 5, 6]], np.int8), np.array([0, 5], np.int8), np.array([8.1, 0], np.float32)
+    )
+    data.save(tmp_path / "d.npz")
+    back = SelectionData.load(tmp_path / "d.npz")
+    assert np.array_equal(back.cells, data.cells) and np.array_equal(back.targets, data.targets)
+    assert not list(tmp_path.glob("*.partial*"))
