@@ -115,3 +115,29 @@ def test_the_whole_pipeline_runs_at_tiny_params(repo: Path) -> None:
 
     again = _run([sys.executable, "-m", "dvc", "status"], repo)
     assert again.stdout.split() == ["fetch_zenodo:", "always", "changed"]  # everything else is up to date
+
+    _experiment_reruns_only_the_selection_part(repo)
+
+
+def _experiment_reruns_only_the_selection_part(repo: Path) -> None:
+    """`dvc exp run -S selection.workers=...` redoes the selection stages (and the Zenodo check) only."""
+    git = ["git", "-c", "user.name=test", "-c", "user.email=test@example.org"]
+    for cmd in ([*git, "add", "-A"], [*git, "commit", "-q", "-m", "tiny pipeline"]):
+        assert _run(cmd, repo).returncode == 0
+    dvc = [sys.executable, "-m", "dvc"]
+    run = _run([*dvc, "exp", "run", "-n", "workers2", "-S", "selection.workers=2"], repo)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    ran = [line.split("'")[1] for line in run.stdout.splitlines() if line.startswith("Running stage")]
+    assert sorted(ran) == ["evaluate", "fetch_zenodo", "selection_data", "train_selection"]
+
+    shown = _run([*dvc, "exp", "show", "--csv"], repo)
+    assert shown.returncode == 0 and "workers2" in shown.stdout
+    metrics = _run([*dvc, "metrics", "diff"], repo)
+    assert metrics.returncode == 0 and "metrics/selection_data.json" in metrics.stdout
+    plots = _run([*dvc, "plots", "diff", "-o", "plots_diff"], repo)
+    assert plots.returncode == 0, plots.stderr
+    assert (repo / "plots_diff" / "index.html").is_file()
+
+    bad = _run([*dvc, "exp", "run", "-S", "selection.workers=-1"], repo)
+    assert bad.returncode != 0
+    assert "params.yaml: selection.workers: must be >= 1, got -1" in bad.stdout + bad.stderr
