@@ -1,0 +1,89 @@
+"""Stage figures: the paper's Section 6 figures as PNG, ours beside the authors' published logs.
+
+Usage: ``python stages/figures.py``. Reads metrics/policy/<env>_curve.tsv and <env>.json,
+metrics/selection/curve.tsv, metrics/selection.json, models/selection/model.pt and data/zenodo/ (its tables
+only when status.json says they are available); writes plots/learning_curves.png, plots/selection_losses.png,
+plots/selection_values.png and plots/latent_responses.png.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+from common import fail_on_bad_params, read_params
+
+from scinet import figures
+from scinet.analysis import latent_over_grid
+from scinet.nets import read_checkpoint
+from scinet.params import ParamsError, parse_env
+from scinet.selection.model import SelectionModel
+
+PLOTS = Path("plots")
+ZENODO = Path("data/zenodo")
+
+
+def read_tsv(path: Path) -> pd.DataFrame:
+    return pd.read_csv(path, sep="\t")
+
+
+def published_tables() -> dict[str, pd.DataFrame | None]:
+    """The Zenodo tables, or None for each when the record was unavailable (offline) or lacks that log.
+
+    Gated on status.json, not on the files' presence, so stale tables from an earlier fetch are never drawn
+    after a fetch that failed.
+    """
+    status_file = ZENODO / "status.json"
+    status = json.loads(status_file.read_text()) if status_file.is_file() else {}
+    tables: dict[str, pd.DataFrame | None] = {}
+    for name in ("episodes", "losses", "selection"):
+        path = ZENODO / f"{name}.tsv"
+        tables[name] = read_tsv(path) if status.get("available") and path.is_file() else None
+    if not status.get("available"):
+        print(f"figures: published data unavailable ({status.get('reason', 'no data/zenodo/status.json')})")
+    return tables
+
+
+def main() -> None:
+    try:
+        env = parse_env(read_params().get("env"))
+    except ParamsError as err:
+        fail_on_bad_params(err)
+    published = published_tables()
+
+    names = list(env.objectives)
+    curves = {name: read_tsv(Path(f"metrics/policy/{name}_curve.tsv")) for name in names}
+    policy = {name: json.loads(Path(f"metrics/policy/{name}.json").read_text()) for name in names}
+    figures.learning_curves(
+        curves,
+        {name: float(policy[name]["optimal_mean"]) for name in names},
+        PLOTS / "learning_curves.png",
+        published["episodes"],
+        final={name: float(policy[name]["softmax"]["mean"]) for name in names},
+    )
+
+    saved = read_checkpoint(Path("models/selection/model.pt"))
+    objectives = list(saved.extra["objectives"])  # decoder k of the curve is objectives[k]
+    selection = json.loads(Path("metrics/selection.json").read_text())
+    encoder = selection["encoder"]
+    encodes = {int(k): v for k, v in encoder["encodes"].items()}
+    curve = read_tsv(Path("metrics/selection/curve.tsv"))
+    figures.selection_losses(curve, objectives, PLOTS / "selection_losses.png", published["losses"])
+    planes = {name: selection["decoders"][name]["plane"] for name in objectives}
+    figures.selection_values(
+        curve, objectives, encodes, PLOTS / "selection_values.png", published["selection"], planes
+    )
+
+    grid_size = env.objective(objectives[0]).grid_size
+    model = SelectionModel(sum(grid_size), int(saved.extra["latent_dim"]), len(objectives))
+    model.load_state_dict(saved.state_dict)
+    model.eval()
+    eta2 = {int(k): v for k, v in encoder["eta2"].items()}
+    latent = latent_over_grid(model.encoder, grid_size)
+    figures.latent_responses(latent, grid_size, encodes, eta2, PLOTS / "latent_responses.png")
+    print(f"figures: wrote 4 PNGs to {PLOTS}/")
+
+
+if __name__ == "__main__":
+    main()
