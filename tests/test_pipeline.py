@@ -109,6 +109,9 @@ def test_the_whole_pipeline_runs_at_tiny_params(repo: Path) -> None:
     assert selection["decoders"]["env2"]["plane"] == ["y", "z"]
     assert selection["verdict"] is False  # 20 steps cannot reach the paper's result, and it must say so
 
+    for figure in ("learning_curves", "selection_losses", "selection_values", "latent_responses"):
+        assert (repo / "plots" / f"{figure}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
     zenodo = json.loads((repo / "data" / "zenodo" / "status.json").read_text())
     assert zenodo["available"] is False and "refused" in zenodo["reason"]
     assert sorted(p.name for p in (repo / "data" / "zenodo").iterdir()) == ["status.json"]
@@ -120,7 +123,7 @@ def test_the_whole_pipeline_runs_at_tiny_params(repo: Path) -> None:
 
 
 def _experiment_reruns_only_the_selection_part(repo: Path) -> None:
-    """`dvc exp run -S selection.workers=...` redoes the selection stages (and the Zenodo check) only."""
+    """`dvc exp run -S selection.workers=...` redoes the selection stages, figures and the Zenodo check."""
     git = ["git", "-c", "user.name=test", "-c", "user.email=test@example.org"]
     for cmd in ([*git, "add", "-A"], [*git, "commit", "-q", "-m", "tiny pipeline"]):
         assert _run(cmd, repo).returncode == 0
@@ -128,7 +131,7 @@ def _experiment_reruns_only_the_selection_part(repo: Path) -> None:
     run = _run([*dvc, "exp", "run", "-n", "workers2", "-S", "selection.workers=2"], repo)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     ran = [line.split("'")[1] for line in run.stdout.splitlines() if line.startswith("Running stage")]
-    assert sorted(ran) == ["evaluate", "fetch_zenodo", "selection_data", "train_selection"]
+    assert sorted(ran) == ["evaluate", "fetch_zenodo", "figures", "selection_data", "train_selection"]
 
     shown = _run([*dvc, "exp", "show", "--csv"], repo)
     assert shown.returncode == 0 and "workers2" in shown.stdout
