@@ -12,7 +12,10 @@ import shutil
 import tarfile
 import zipfile
 import zlib
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path, PurePosixPath
+from typing import IO
 
 from scinet.zenodo.record import ZenodoError
 
@@ -54,7 +57,6 @@ def unpack(archive: Path, target: Path) -> list[Path]:
 
 
 def _unpack_zip(archive: Path, target: Path) -> list[Path]:
-    written: list[Path] = []
     with zipfile.ZipFile(archive) as bundle:
         members = bundle.infolist()
         for info in members:  # check everything before writing anything
@@ -63,20 +65,11 @@ def _unpack_zip(archive: Path, target: Path) -> list[Path]:
             if mode and (mode & 0o170000) not in (0, 0o100000, 0o040000):
                 raise ZenodoError(f"{archive.name}: member {info.filename!r} is a link or special file")
         _check_total(archive, sum(info.file_size for info in members))
-        for info in members:
-            destination = target.joinpath(*_safe_member(info.filename, archive).parts)
-            if info.is_dir():
-                destination.mkdir(parents=True, exist_ok=True)
-                continue
-            destination.parent.mkdir(parents=True, exist_ok=True)
-            with bundle.open(info) as source, destination.open("wb") as sink:
-                shutil.copyfileobj(source, sink)
-            written.append(destination)
-    return written
+        entries = [(info.filename, info.is_dir(), partial(bundle.open, info)) for info in members]
+        return _extract(archive, target, entries)
 
 
 def _unpack_tar(archive: Path, target: Path) -> list[Path]:
-    written: list[Path] = []
     with tarfile.open(archive, mode="r:*") as bundle:
         members = bundle.getmembers()
         for member in members:
@@ -84,18 +77,27 @@ def _unpack_tar(archive: Path, target: Path) -> list[Path]:
             if not (member.isfile() or member.isdir()):
                 raise ZenodoError(f"{archive.name}: member {member.name!r} is a link or special file")
         _check_total(archive, sum(member.size for member in members if member.isfile()))
-        for member in members:
-            destination = target.joinpath(*_safe_member(member.name, archive).parts)
-            if member.isdir():
-                destination.mkdir(parents=True, exist_ok=True)
-                continue
-            destination.parent.mkdir(parents=True, exist_ok=True)
-            source = bundle.extractfile(member)
-            if source is None:
-                raise ZenodoError(f"{archive.name}: member {member.name!r} cannot be read")
-            with source, destination.open("wb") as sink:
-                shutil.copyfileobj(source, sink)
-            written.append(destination)
+        entries = [(m.name, m.isdir(), partial(bundle.extractfile, m)) for m in members]
+        return _extract(archive, target, entries)
+
+
+def _extract(
+    archive: Path, target: Path, entries: list[tuple[str, bool, Callable[[], IO[bytes] | None]]]
+) -> list[Path]:
+    """Writes checked members (name, is a directory, opener) under ``target``; returns the files written."""
+    written: list[Path] = []
+    for name, is_dir, open_member in entries:
+        destination = target.joinpath(*_safe_member(name, archive).parts)
+        if is_dir:
+            destination.mkdir(parents=True, exist_ok=True)
+            continue
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        source = open_member()
+        if source is None:
+            raise ZenodoError(f"{archive.name}: member {name!r} cannot be read")
+        with source, destination.open("wb") as sink:
+            shutil.copyfileobj(source, sink)
+        written.append(destination)
     return written
 
 
