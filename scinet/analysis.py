@@ -21,6 +21,7 @@ from torch import nn
 
 from scinet.nets import DenseEncoder, check_state_dict, read_checkpoint
 from scinet.ps.learner import cells_to_percepts
+from scinet.selection.model import SelectionModel
 
 COORDS = ("x", "y", "z")
 KEEP_BELOW = 0.0
@@ -211,3 +212,17 @@ def selection_metrics(
         "decoders": decoders,
         "verdict": bool(encoder_ok) and all(d["verdict"]["ok"] for d in decoders.values()),
     }
+
+
+def load_selection_model(path: str | os.PathLike[str]) -> tuple[SelectionModel, list[str]]:
+    """Our trained selection model in eval mode, and the objective of each decoder, in decoder order.
+
+    The sizes come from the checkpoint itself (input width from the encoder's first layer, latent size and
+    objectives from what ``train_selection`` recorded), so readers need no parameters to rebuild it.
+    """
+    saved = read_checkpoint(path)
+    objectives = [str(name) for name in saved.extra["objectives"]]
+    input_dim = saved.state_dict["encoder.input.0.weight"].shape[1]
+    model = SelectionModel(input_dim, int(saved.extra["latent_dim"]), len(objectives))
+    model.load_state_dict(saved.state_dict)
+    return model.eval(), objectives

@@ -11,10 +11,8 @@ from pathlib import Path
 
 from common import fail_on_bad_params, read_params, write_json
 
-from scinet.analysis import COORDS, selection_metrics
-from scinet.nets import read_checkpoint
+from scinet.analysis import COORDS, load_selection_model, selection_metrics
 from scinet.params import ParamsError, parse_env
-from scinet.selection.model import SelectionModel
 
 
 def main() -> None:
@@ -22,12 +20,8 @@ def main() -> None:
         env = parse_env(read_params().get("env"))
     except ParamsError as err:
         fail_on_bad_params(err)
-    saved = read_checkpoint(Path("models/selection/model.pt"))
-    objectives = list(saved.extra["objectives"])
+    model, objectives = load_selection_model(Path("models/selection/model.pt"))
     grid_size = env.objective(objectives[0]).grid_size
-    model = SelectionModel(sum(grid_size), int(saved.extra["latent_dim"]), len(objectives))
-    model.load_state_dict(saved.state_dict)
-    model.eval()
 
     decoder_selection = {
         name: model.decoders[k].selection.selectors.detach().tolist() for k, name in enumerate(objectives)

@@ -15,10 +15,8 @@ import pandas as pd
 from common import fail_on_bad_params, read_params
 
 from scinet import figures
-from scinet.analysis import latent_over_grid
-from scinet.nets import read_checkpoint
+from scinet.analysis import latent_over_grid, load_selection_model
 from scinet.params import ParamsError, parse_env
-from scinet.selection.model import SelectionModel
 
 PLOTS = Path("plots")
 ZENODO = Path("data/zenodo")
@@ -63,8 +61,7 @@ def main() -> None:
         final={name: float(policy[name]["softmax"]["mean"]) for name in names},
     )
 
-    saved = read_checkpoint(Path("models/selection/model.pt"))
-    objectives = list(saved.extra["objectives"])  # decoder k of the curve is objectives[k]
+    model, objectives = load_selection_model(Path("models/selection/model.pt"))  # decoder k: objectives[k]
     selection = json.loads(Path("metrics/selection.json").read_text())
     encoder = selection["encoder"]
     encodes = {int(k): v for k, v in encoder["encodes"].items()}
@@ -76,9 +73,6 @@ def main() -> None:
     )
 
     grid_size = env.objective(objectives[0]).grid_size
-    model = SelectionModel(sum(grid_size), int(saved.extra["latent_dim"]), len(objectives))
-    model.load_state_dict(saved.state_dict)
-    model.eval()
     eta2 = {int(k): v for k, v in encoder["eta2"].items()}
     latent = latent_over_grid(model.encoder, grid_size)
     figures.latent_responses(latent, grid_size, encodes, eta2, PLOTS / "latent_responses.png")
