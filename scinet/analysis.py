@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import torch
 from torch import nn
 
@@ -212,6 +213,23 @@ def selection_metrics(
         "decoders": decoders,
         "verdict": bool(encoder_ok) and all(d["verdict"]["ok"] for d in decoders.values()),
     }
+
+
+def kept_settled_step(curve: pd.DataFrame) -> int | None:
+    """The first logged step from which every kept set (the encoder's and each decoder's) is its final one.
+
+    Selection neurons cut what a decoder does not need gradually and not always in one go (a neuron can be
+    cut and come back), so the steps a run needs are measured by when the cutting stops, not by when the
+    losses flatten. ``curve`` has a ``step`` column and ``<part>_s<i>`` selection-value columns, as in
+    train_selection's curve; None for an empty curve.
+    """
+    values = curve.filter(regex=r"^(encoder|decoder\d+)_s\d+$").to_numpy()
+    if len(values) == 0:
+        return None
+    kept = values < KEEP_BELOW
+    changed = np.flatnonzero((kept != kept[-1]).any(axis=1))
+    first = changed[-1] + 1 if len(changed) else 0
+    return int(curve["step"].iloc[first])
 
 
 def load_selection_model(path: str | os.PathLike[str]) -> tuple[SelectionModel, list[str]]:

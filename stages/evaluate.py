@@ -1,7 +1,7 @@
 """Stage evaluate: what the trained selection model's latent neurons encode, and the paper's verdicts.
 
-Usage: ``python stages/evaluate.py``. Reads models/selection/model.pt and metrics/selection/training.json,
-writes metrics/selection.json.
+Usage: ``python stages/evaluate.py``. Reads models/selection/model.pt and metrics/selection/{training.json,
+curve.tsv}, writes metrics/selection.json.
 """
 
 from __future__ import annotations
@@ -9,9 +9,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pandas as pd
 from common import fail_on_bad_params, read_params, write_json
 
-from scinet.analysis import COORDS, load_selection_model, selection_metrics
+from scinet.analysis import COORDS, kept_settled_step, load_selection_model, selection_metrics
 from scinet.params import ParamsError, parse_env
 
 
@@ -31,6 +32,8 @@ def main() -> None:
     training = json.loads(Path("metrics/selection/training.json").read_text())
     metrics["final_losses"] = training["final_losses"]
     metrics["steps_per_decoder"] = training["steps_per_decoder"]
+    curve = pd.read_csv("metrics/selection/curve.tsv", sep="\t")
+    metrics["kept_settled_at_step"] = kept_settled_step(curve)
     write_json(Path("metrics/selection.json"), metrics)
     print(f"evaluate: verdict {'PASS' if metrics['verdict'] else 'FAIL'}")
 

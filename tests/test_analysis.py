@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
@@ -17,6 +18,7 @@ from scinet.analysis import (
     encoder_verdict,
     eta_squared,
     grid_cells,
+    kept_settled_step,
     latent_over_grid,
 )
 from scinet.cli import main
@@ -149,6 +151,21 @@ def _cli(capsys: pytest.CaptureFixture[str], *args: str | Path) -> tuple[int, st
     code = main(["analyze-encoder", *map(str, args)])
     out, err = capsys.readouterr()
     return code, out, err
+
+
+def test_kept_settled_step_is_where_the_last_change_of_any_kept_set_happened() -> None:
+    """Cut, back, cut again: settled is after the last change of any part's kept set, not at the first cut."""
+    encoder = [[-1, -1], [1, -1], [-1, -1], [1, -1], [1, -1], [1, -1]]  # 0: cut at 20, back at 30, cut at 40
+    decoder = [[-1, -1], [-1, -1], [-1, -1], [-1, -1], [-1, 1], [-1, 1]]  # neuron 1 cut at 50
+    rows = [
+        {"step": 10 * (i + 1), "decoder0_loss": 0.5, "encoder_s0": e[0], "encoder_s1": e[1],
+         "decoder0_s0": d[0], "decoder0_s1": d[1]}
+        for i, (e, d) in enumerate(zip(encoder, decoder, strict=True))
+    ]  # fmt: skip
+    assert kept_settled_step(pd.DataFrame(rows)) == 50
+    assert kept_settled_step(pd.DataFrame(rows[:4])) == 40  # the encoder cut neuron 0 for good at 40
+    assert kept_settled_step(pd.DataFrame(rows[4:])) == 50  # never changed: settled from the first point
+    assert kept_settled_step(pd.DataFrame(columns=["step", "encoder_s0"])) is None
 
 
 @pytest.mark.skipif(not UPSTREAM.is_dir(), reason="../shared/upstream (the authors' checkpoints) is absent")

@@ -108,6 +108,7 @@ def test_the_whole_pipeline_runs_at_tiny_params(repo: Path) -> None:
     assert set(selection["decoders"]) == {"env1", "env2", "env3"}
     assert selection["decoders"]["env2"]["plane"] == ["y", "z"]
     assert selection["verdict"] is False  # 20 steps cannot reach the paper's result, and it must say so
+    assert selection["kept_settled_at_step"] in (10, 20)  # a logged step
 
     for figure in ("learning_curves", "selection_losses", "selection_values", "latent_responses"):
         assert (repo / "plots" / f"{figure}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -139,8 +140,24 @@ def _experiment_reruns_only_the_selection_part(repo: Path) -> None:
     assert metrics.returncode == 0 and "metrics/selection_data.json" in metrics.stdout
     plots = _run([*dvc, "plots", "diff", "-o", "plots_diff"], repo)
     assert plots.returncode == 0, plots.stderr
-    assert (repo / "plots_diff" / "index.html").is_file()
+    _plots_diff_shows_every_top_level_plot(repo / "plots_diff")
 
     bad = _run([*dvc, "exp", "run", "-S", "selection.workers=-1"], repo)
     assert bad.returncode != 0
     assert "params.yaml: selection.workers: must be >= 1, got -1" in bad.stdout + bad.stderr
+
+
+def _plots_diff_shows_every_top_level_plot(out: Path) -> None:
+    """Each curve declared at the top of dvc.yaml is drawn (with its data) and each figure is copied."""
+    page = (out / "index.html").read_text()
+    plots = yaml.safe_load((out.parent / "dvc.yaml").read_text())["plots"]
+    curves = [next(iter(p.values())) for p in plots if isinstance(p, dict)]
+    assert len(curves) == 3
+    for curve in curves:
+        assert curve["title"] in page
+        for columns in curve["y"].values():
+            assert all(column in page for column in ([columns] if isinstance(columns, str) else columns))
+    images = sorted(p for p in plots if isinstance(p, str))
+    copied = sorted(f.name for f in (out / "static").iterdir())
+    assert len(copied) == 2 * len(images)  # workspace and HEAD
+    assert all(any(f.endswith(Path(image).name) for f in copied) for image in images)
