@@ -109,6 +109,8 @@ def test_the_whole_pipeline_runs_at_tiny_params(repo: Path) -> None:
     assert selection["decoders"]["env2"]["plane"] == ["y", "z"]
     assert selection["verdict"] is False  # 20 steps cannot reach the paper's result, and it must say so
     assert selection["kept_settled_at_step"] in (10, 20)  # a logged step
+    report = (repo / "metrics" / "report.md").read_text().splitlines()
+    assert report[-1] == "| all verdicts hold | yes | **no** |"
 
     for figure in ("learning_curves", "selection_losses", "selection_values", "latent_responses"):
         assert (repo / "plots" / f"{figure}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -132,7 +134,7 @@ def _experiment_reruns_only_the_selection_part(repo: Path) -> None:
     run = _run([*dvc, "exp", "run", "-n", "workers2", "-S", "selection.workers=2"], repo)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     ran = [line.split("'")[1] for line in run.stdout.splitlines() if line.startswith("Running stage")]
-    assert sorted(ran) == ["evaluate", "fetch_zenodo", "figures", "selection_data", "train_selection"]
+    assert sorted(ran) == ["evaluate", "fetch_zenodo", "figures", "report", "selection_data", "train_selection"]
 
     shown = _run([*dvc, "exp", "show", "--csv"], repo)
     assert shown.returncode == 0 and "workers2" in shown.stdout
