@@ -1,16 +1,19 @@
-"""Glue shared by the stage scripts: read params.yaml, write small JSON outputs atomically."""
+"""Glue shared by the stage scripts: read params.yaml, write small JSON outputs atomically, exit codes."""
 
 from __future__ import annotations
 
 import json
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from scinet.params import ParamsError
+from scinet.trainer.run import RoleFailed, TrainingInterrupted
 
 PARAMS_FILE = Path("params.yaml")
 
@@ -32,3 +35,21 @@ def fail_on_bad_params(err: ParamsError) -> None:
     """One clear line and exit code 2 for a bad parameter, before any output is written."""
     print(f"params.yaml: {err}", file=sys.stderr)
     raise SystemExit(2)
+
+
+@contextmanager
+def exit_on_stop(stage: str, resumable: bool) -> Iterator[None]:
+    """A stopped run (signal: 128 + its number) or a failed role (1) exits with one line on stderr.
+
+    Exiting non-zero is what keeps DVC from recording outputs of an unfinished run; ``resumable`` stages
+    have left a checkpoint, and the line says that running the stage again resumes from it.
+    """
+    try:
+        yield
+    except TrainingInterrupted as stop:
+        hint = "; run the stage again to resume" if resumable else ""
+        print(f"{stage}: {stop}{hint}", file=sys.stderr)
+        raise SystemExit(128 + stop.signum) from None
+    except RoleFailed as err:
+        print(f"{stage}: {err}", file=sys.stderr)
+        raise SystemExit(1) from None

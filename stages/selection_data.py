@@ -7,18 +7,16 @@ data/selection/<objective>.npz (cells, actions, targets) plus a small summary in
 from __future__ import annotations
 
 import logging
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
-from common import fail_on_bad_params, read_params, write_json
+from common import exit_on_stop, fail_on_bad_params, read_params, write_json
 
 from scinet.nets import load_dps_agent
 from scinet.params import ParamsError, parse_env, parse_policy
 from scinet.selection.generate import generate_selection_data
 from scinet.selection.params import parse_selection
-from scinet.trainer import RoleFailed, TrainingInterrupted
 
 OUT = Path("data/selection")
 
@@ -37,16 +35,10 @@ def main() -> None:
     for objective, world in env.objectives.items():
         agent = load_dps_agent(Path(f"models/policy/{objective}.pt"), input_dim=world.obs_size)
         started = time.monotonic()
-        try:
+        with exit_on_stop("selection_data", resumable=False):
             data = generate_selection_data(
                 agent, world, config, beta=policy.beta, glow=policy.glow, show_progress=True
             )
-        except TrainingInterrupted as stop:
-            print(f"selection_data: {stop}", file=sys.stderr)
-            raise SystemExit(128 + stop.signum) from None
-        except RoleFailed as err:
-            print(f"selection_data: {err}", file=sys.stderr)
-            raise SystemExit(1) from None
         seconds = time.monotonic() - started
         data.save(OUT / f"{objective}.npz")
         summary[objective] = {

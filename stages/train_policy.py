@@ -11,12 +11,12 @@ import sys
 from pathlib import Path
 
 import pandas as pd
-from common import fail_on_bad_params, read_params, write_json
+from common import exit_on_stop, fail_on_bad_params, read_params, write_json
 
 from scinet.evaluation import evaluate_agent
 from scinet.nets import DPSNetwork, save_checkpoint
 from scinet.params import ParamsError, parse_env, parse_policy
-from scinet.trainer import RoleFailed, TrainingInterrupted, train_policy
+from scinet.trainer import train_policy
 
 
 def main(objective: str) -> None:
@@ -28,14 +28,8 @@ def main(objective: str) -> None:
         fail_on_bad_params(err)
     logging.basicConfig(level=logging.INFO, format="train_policy: %(message)s")
 
-    try:
+    with exit_on_stop("train_policy", resumable=True):
         result = train_policy(env, policy, Path(f"checkpoints/policy/{objective}.pt"), show_progress=True)
-    except TrainingInterrupted as stop:
-        print(f"train_policy: {stop}; run the stage again to resume", file=sys.stderr)
-        raise SystemExit(128 + stop.signum) from None
-    except RoleFailed as err:
-        print(f"train_policy: {err}", file=sys.stderr)
-        raise SystemExit(1) from None
 
     stats = result.stats
     wall_seconds = stats.wall_seconds  # training only, across resumes; evaluation is not counted

@@ -8,18 +8,16 @@ SIGINT/SIGTERM leave a checkpoint in checkpoints/selection/ that the next run re
 from __future__ import annotations
 
 import logging
-import sys
 from pathlib import Path
 
 import pandas as pd
-from common import fail_on_bad_params, read_params, write_json
+from common import exit_on_stop, fail_on_bad_params, read_params, write_json
 
 from scinet.nets import save_checkpoint
 from scinet.params import ParamsError, parse_env
 from scinet.selection.data import SelectionData
 from scinet.selection.params import parse_selection
 from scinet.selection.training import train_selection
-from scinet.trainer import RoleFailed, TrainingInterrupted
 
 
 def main() -> None:
@@ -34,16 +32,10 @@ def main() -> None:
     objectives = list(env.objectives)
     grid_size = env.objective(objectives[0]).grid_size
     data = [SelectionData.load(Path(f"data/selection/{name}.npz")) for name in objectives]
-    try:
+    with exit_on_stop("train_selection", resumable=True):
         result = train_selection(
             data, grid_size, config, Path("checkpoints/selection/model.pt"), show_progress=True
         )
-    except TrainingInterrupted as stop:
-        print(f"train_selection: {stop}; run the stage again to resume", file=sys.stderr)
-        raise SystemExit(128 + stop.signum) from None
-    except RoleFailed as err:
-        print(f"train_selection: {err}", file=sys.stderr)
-        raise SystemExit(1) from None
 
     save_checkpoint(
         Path("models/selection/model.pt"), "selection-model", result.weights,

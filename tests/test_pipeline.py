@@ -134,7 +134,14 @@ def _experiment_reruns_only_the_selection_part(repo: Path) -> None:
     run = _run([*dvc, "exp", "run", "-n", "workers2", "-S", "selection.workers=2"], repo)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     ran = [line.split("'")[1] for line in run.stdout.splitlines() if line.startswith("Running stage")]
-    assert sorted(ran) == ["evaluate", "fetch_zenodo", "figures", "report", "selection_data", "train_selection"]
+    assert sorted(ran) == [
+        "evaluate",
+        "fetch_zenodo",
+        "figures",
+        "report",
+        "selection_data",
+        "train_selection",
+    ]
 
     shown = _run([*dvc, "exp", "show", "--csv"], repo)
     assert shown.returncode == 0 and "workers2" in shown.stdout

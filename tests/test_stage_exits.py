@@ -1,0 +1,36 @@
+"""How a stage script ends a stopped or failed run: one line on stderr, an exit code DVC treats as failure."""
+
+from __future__ import annotations
+
+import signal
+import sys
+from pathlib import Path
+
+import pytest
+
+from scinet.trainer import RoleFailed, TrainingInterrupted
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "stages"))
+from common import exit_on_stop  # stage scripts import it as a top-level module
+
+
+@pytest.mark.parametrize(("resumable", "hint"), [(True, "; run the stage again to resume"), (False, "")])
+def test_a_signal_exits_with_128_plus_its_number(
+    resumable: bool, hint: str, capsys: pytest.CaptureFixture
+) -> None:
+    with pytest.raises(SystemExit) as stop, exit_on_stop("train_x", resumable=resumable):
+        raise TrainingInterrupted(signal.SIGTERM, Path("ckpt.pt"))
+    assert stop.value.code == 128 + signal.SIGTERM
+    assert capsys.readouterr().err == f"train_x: stopped by SIGTERM; checkpoint: ckpt.pt{hint}\n"
+
+
+def test_a_failed_role_exits_with_1_naming_it(capsys: pytest.CaptureFixture) -> None:
+    with pytest.raises(SystemExit) as stop, exit_on_stop("train_x", resumable=True):
+        raise RoleFailed("trainer 2 died (exit code -9)")
+    assert stop.value.code == 1
+    assert capsys.readouterr().err == "train_x: trainer 2 died (exit code -9)\n"
+
+
+def test_other_errors_pass_through() -> None:
+    with pytest.raises(ValueError, match="bad"), exit_on_stop("train_x", resumable=True):
+        raise ValueError("bad")
