@@ -17,15 +17,10 @@ import numpy as np
 from scinet.envs import BatchedSubGridWorld, SubGridConfig
 from scinet.selection.config import SelectionDataConfig
 from scinet.selection.data import SelectionData
-from scinet.trainer.rollout import sample_softmax
+from scinet.trainer.rollout import sample_softmax, softmax_weights
 
 TARGET_SCALE = 10.0
 """The original scales the first step's discounted reward by 10 to make the regression targets O(1..10)."""
-
-
-def softmax_probabilities(h_values: np.ndarray, beta: float) -> np.ndarray:
-    weights = np.exp(beta * (h_values - h_values.max(axis=1, keepdims=True)))
-    return weights / weights.sum(axis=1, keepdims=True)
 
 
 def draw_among(mask: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -39,7 +34,8 @@ def split_actions(
     h_values: np.ndarray, beta: float, rng: np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray]:
     """(likely, unlikely) action per row: drawn among p >= 1/n and among p < 1/n; -1 if that set is empty."""
-    p = softmax_probabilities(h_values, beta)
+    weights = softmax_weights(h_values, beta)
+    p = weights / weights.sum(axis=1, keepdims=True)
     likely = p >= 1.0 / h_values.shape[1]
     return draw_among(likely, rng), draw_among(~likely, rng)
 

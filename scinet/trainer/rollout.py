@@ -25,10 +25,14 @@ class StepReport:
     timeouts: int  # how many of them hit max_steps
 
 
+def softmax_weights(h_values: np.ndarray, beta: float) -> np.ndarray:
+    """exp(beta (h - max h)) per row: the softmax policy unnormalised (NumPy twin of ps.softmax_policy)."""
+    return np.exp(beta * (h_values - h_values.max(axis=1, keepdims=True)))
+
+
 def sample_softmax(h_values: np.ndarray, beta: float, rng: np.random.Generator) -> np.ndarray:
     """One action per row with p proportional to exp(beta (h - max h)), by inverse-CDF sampling."""
-    weights = np.exp(beta * (h_values - h_values.max(axis=1, keepdims=True)))
-    cdf = np.cumsum(weights, axis=1)
+    cdf = np.cumsum(softmax_weights(h_values, beta), axis=1)
     draws = rng.random(len(h_values)) * cdf[:, -1]
     return np.minimum((cdf <= draws[:, None]).sum(axis=1), h_values.shape[1] - 1)
 
