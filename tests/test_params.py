@@ -102,3 +102,44 @@ def test_linear_learning_rate_schedule_reaches_its_end_value() -> None:
     assert linear.learning_rate_at(0) == pytest.approx(1e-4)
     assert linear.learning_rate_at(500) == pytest.approx(5.5e-5)
     assert linear.learning_rate_at(1000) == linear.learning_rate_at(5000) == pytest.approx(1e-5)
+
+
+def _selection_section() -> dict:
+    return yaml.safe_load((ROOT / "params.yaml").read_text())["selection"]
+
+
+def test_shipped_selection_params_parse_with_the_faithful_settings() -> None:
+    from scinet.selection.params import parse_selection
+
+    data, train = parse_selection(_selection_section())
+    assert data.samples == 200_000
+    assert (train.batch_size, train.learning_rate, train.weight_decay, train.latent_dim) == (
+        200,
+        1e-4,
+        1e-5,
+        8,
+    )
+    weights = (train.target_weight, train.decoder_selection_weight, train.encoder_selection_weight)
+    assert weights == (1.0, 0.04, 0.02) and train.reconstruction_weight == 10.0
+    assert (train.schedule, train.reconstruction_bce) == ("async", "sigmoid")
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("workers", 0, r"selection\.workers: must be >= 1, got 0"),
+        ("schedule", "hogwild", r"selection\.schedule: expected one of \['async', 'fused'\], got 'hogwild'"),
+        (
+            "reconstruction_bce",
+            "mse",
+            r"selection\.reconstruction_bce: expected one of \['sigmoid', 'logits'\]",
+        ),
+        ("learning_rate", 0, r"selection\.learning_rate: must be > 0"),
+        ("step", 10, r"selection: unknown key\(s\) \['step'\]"),
+    ],
+)
+def test_bad_selection_values_name_their_key(key: str, value: object, message: str) -> None:
+    from scinet.selection.params import parse_selection
+
+    with pytest.raises(ParamsError, match=message):
+        parse_selection({**_selection_section(), key: value})

@@ -19,7 +19,7 @@ import torch
 from scinet.nets import read_checkpoint
 from scinet.selection.config import SelectionTrainConfig
 from scinet.selection.data import SelectionData
-from scinet.selection.model import LossWeights, SelectionModel
+from scinet.selection.model import LossSettings, SelectionModel
 from scinet.selection.training import train_selection
 from scinet.trainer.run import RoleFailed, TrainingInterrupted
 
@@ -58,10 +58,14 @@ def _model() -> SelectionModel:
     return model
 
 
-def test_loss_terms_match_a_hand_computation() -> None:
+@pytest.mark.parametrize("from_logits", [False, True])
+def test_loss_terms_match_a_hand_computation(from_logits: bool) -> None:
+    """Both ways of computing the BCE give the paper's loss."""
     model, weights = (
         _model(),
-        LossWeights(target=2.0, decoder_selection=0.3, encoder_selection=0.7, reconstruction=5.0),
+        LossSettings(
+            2.0, decoder_selection=0.3, encoder_selection=0.7, reconstruction=5.0, bce_from_logits=from_logits
+        ),
     )
     percepts, actions, targets, eps = _batch()
     loss = model.loss(1, percepts, actions, targets, eps, weights)
@@ -84,9 +88,33 @@ def test_loss_terms_match_a_hand_computation() -> None:
     assert loss.total.item() == pytest.approx(total.item(), rel=1e-5)
 
 
+def test_a_saturated_reconstruction_learns_again_only_with_the_bce_from_logits() -> None:
+    """Why ``reconstruction_bce: logits`` exists: an output stuck near 0 where the target is 1 costs ~100.
+
+    From the sigmoid's output PyTorch's BCE gives that output's logit (almost) no gradient, so nothing
+    undoes it; from the logits the gradient is the usual (p - target) / N.
+    """
+    model, (percepts, actions, targets, eps) = _model(), _batch()
+    channel = int(percepts[0].argmax())  # a target of 1 in the first row
+    with torch.no_grad():
+        model.autoencoder_decoder.decoding[-1][0].bias[channel] = -200.0
+    gradients = {}
+    for from_logits in (False, True):
+        settings = LossSettings(target=0.0, decoder_selection=0.0, encoder_selection=0.0, reconstruction=1.0,
+                                bce_from_logits=from_logits)  # fmt: skip
+        model.zero_grad()
+        loss = model.loss(1, percepts, actions, targets, eps, settings)
+        loss.total.backward()
+        gradients[from_logits] = float(model.autoencoder_decoder.decoding[-1][0].bias.grad[channel])
+        if not from_logits:  # each target of 1 on that channel costs the clamped maximum, 100
+            assert float(loss.bce) > 100 * float(percepts[:, channel].sum()) / percepts.numel()
+    assert abs(gradients[False]) < 1e-9
+    assert gradients[True] == pytest.approx(-float(percepts[:, channel].sum()) / percepts.numel(), rel=1e-3)
+
+
 def test_selection_terms_reward_noise_on_the_encoder_and_the_stepping_decoder_only() -> None:
     model, (percepts, actions, targets, eps) = _model(), _batch()
-    weights = LossWeights(target=0.0, decoder_selection=0.04, encoder_selection=0.02, reconstruction=0.0)
+    weights = LossSettings(target=0.0, decoder_selection=0.04, encoder_selection=0.02, reconstruction=0.0)
     loss = model.loss(1, percepts, actions, targets, eps, weights)
     loss.total.backward()
     expected = -0.04 * (-0.3 + 0.1 + 0.4) - 0.02 * (0.5 - 1.0 + 0.2)

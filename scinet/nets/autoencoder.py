@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import torch
 from torch import Tensor, nn
 
 from scinet.nets.selection import SelectionNeurons
@@ -66,10 +67,14 @@ class DenseDecoder(nn.Module):
         )
 
     def forward(self, latent: Tensor) -> Tensor:
+        return torch.sigmoid(self.logits(latent))
+
+    def logits(self, latent: Tensor) -> Tensor:
+        """The output layer before its sigmoid, for a BCE computed without the saturating sigmoid."""
         h = self.unabstraction(latent)
-        for layer in self.decoding:
+        for layer in self.decoding[:-1]:
             h = layer(h)
-        return h
+        return self.decoding[-1][0](h)
 
 
 class DenseAutoencoder(nn.Module):

@@ -42,7 +42,9 @@ class SelectionTrainConfig:
 
     ``schedule`` is ``async`` (faithful: one trainer process per decoder against the shared encoder) or
     ``fused`` (one process; every step updates all decoders once, in turn). ``steps`` counts updates per
-    decoder.
+    decoder. ``reconstruction_bce`` is ``sigmoid`` (faithful: the BCE of the autoencoder's sigmoid output,
+    whose gradient vanishes where that output saturates) or ``logits`` (the same loss computed from the
+    pre-sigmoid values, whose gradient does not).
     """
 
     schedule: Literal["async", "fused"] = "async"
@@ -56,6 +58,7 @@ class SelectionTrainConfig:
     decoder_selection_weight: float = field(default=0.04, metadata=_at_least(0))  # faithful
     encoder_selection_weight: float = field(default=0.02, metadata=_at_least(0))  # faithful
     reconstruction_weight: float = field(default=10.0, metadata=_at_least(0))  # faithful: autoencoder BCE
+    reconstruction_bce: Literal["sigmoid", "logits"] = "sigmoid"  # faithful: BCE of the sigmoid's output
     seed: int = 0
     log_interval: int = field(default=1_000, metadata=_at_least(1))  # steps per curve point
     checkpoint_interval: float = field(default=60.0, metadata=_positive())  # seconds between checkpoints

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
@@ -22,21 +23,29 @@ NUM_ACTIONS = 6
 
 
 @dataclass(frozen=True)
-class LossWeights:
-    """The four terms' weights; the defaults are the paper's."""
+class LossSettings:
+    """The four terms' weights and how the BCE is computed; the defaults are the paper's.
+
+    ``bce_from_logits`` computes the reconstruction BCE from the autoencoder's pre-sigmoid output: the same
+    loss (but for PyTorch's clamp of the log at -100), yet the faithful BCE of the sigmoid's output stops
+    learning where that output has saturated. PyTorch's BCE clamps its gradient's denominator at 1e-12, so
+    an output pushed below ~1e-12 for a target of 1 costs up to 100 and gets almost no gradient to undo it.
+    """
 
     target: float = 1.0
     decoder_selection: float = 0.04
     encoder_selection: float = 0.02
     reconstruction: float = 10.0
+    bce_from_logits: bool = False
 
     @staticmethod
-    def from_config(config: SelectionTrainConfig) -> LossWeights:
-        return LossWeights(
+    def from_config(config: SelectionTrainConfig) -> LossSettings:
+        return LossSettings(
             config.target_weight,
             config.decoder_selection_weight,
             config.encoder_selection_weight,
             config.reconstruction_weight,
+            config.reconstruction_bce == "logits",
         )
 
 
@@ -46,7 +55,7 @@ class SelectionOutputs:
 
     latent: Tensor  # the encoder's noiseless latent
     noisy: Tensor  # the latent after the encoder's selection neurons
-    reconstruction: Tensor  # autoencoder decoder's output from ``noisy``
+    reconstruction_logits: Tensor  # autoencoder decoder's output from ``noisy``, before its sigmoid
     prediction: Tensor  # decoder k's target estimate, shape (B,)
 
 
@@ -99,9 +108,9 @@ class SelectionModel(nn.Module):
         """
         latent = self.encoder(percepts)
         noisy = self.encoder.selection(latent, eps)
-        reconstruction = self.autoencoder_decoder(noisy)
+        reconstruction_logits = self.autoencoder_decoder.logits(noisy)
         prediction = self.decoders[k](noisy, actions_onehot, eps=eps).squeeze(1)
-        return SelectionOutputs(latent, noisy, reconstruction, prediction)
+        return SelectionOutputs(latent, noisy, reconstruction_logits, prediction)
 
     def loss(
         self,
@@ -110,7 +119,7 @@ class SelectionModel(nn.Module):
         actions_onehot: Tensor,
         targets: Tensor,
         eps: Tensor,
-        weights: LossWeights,
+        settings: LossSettings,
     ) -> StepLoss:
         """target·smoothL1 - decoder_selection·Σ s_k - encoder_selection·Σ s_enc + reconstruction·BCE.
 
@@ -119,11 +128,14 @@ class SelectionModel(nn.Module):
         """
         out = self(k, percepts, actions_onehot, eps)
         smooth_l1 = F.smooth_l1_loss(out.prediction, targets)
-        bce = F.binary_cross_entropy(out.reconstruction, percepts)
+        if settings.bce_from_logits:
+            bce = F.binary_cross_entropy_with_logits(out.reconstruction_logits, percepts)
+        else:
+            bce = F.binary_cross_entropy(torch.sigmoid(out.reconstruction_logits), percepts)
         total = (
-            weights.target * smooth_l1
-            - weights.decoder_selection * self.decoders[k].selection.selectors.sum()
-            - weights.encoder_selection * self.encoder.selection.selectors.sum()
-            + weights.reconstruction * bce
+            settings.target * smooth_l1
+            - settings.decoder_selection * self.decoders[k].selection.selectors.sum()
+            - settings.encoder_selection * self.encoder.selection.selectors.sum()
+            + settings.reconstruction * bce
         )
         return StepLoss(total, smooth_l1.detach(), bce.detach())

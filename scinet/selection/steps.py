@@ -22,7 +22,7 @@ from scinet.nets import save_checkpoint
 from scinet.ps.learner import cells_to_percepts
 from scinet.selection.config import SelectionTrainConfig
 from scinet.selection.data import SelectionData
-from scinet.selection.model import NUM_ACTIONS, LossWeights, SelectionModel
+from scinet.selection.model import NUM_ACTIONS, LossSettings, SelectionModel
 from scinet.trainer.run import StopSignals
 
 KIND = "selection-training"
@@ -63,7 +63,7 @@ class DecoderFeed:
         state: dict[str, Any] | None = None,
     ) -> None:
         self.index, self.config, self.device = index, config, device
-        self.weights = LossWeights.from_config(config)
+        self.loss_settings = LossSettings.from_config(config)
         self.percepts = cells_to_percepts(data.cells, grid_size, device)
         actions = torch.as_tensor(data.actions.astype(np.int64), device=device)
         self.actions = F.one_hot(actions, NUM_ACTIONS).float()
@@ -92,7 +92,7 @@ class DecoderFeed:
         rows = torch.randint(len(self.targets), (batch,), generator=self.generator, device=self.device)
         eps = torch.randn((batch, latent_dim), generator=self.generator, device=self.device)
         loss = model.loss(
-            self.index, self.percepts[rows], self.actions[rows], self.targets[rows], eps, self.weights
+            self.index, self.percepts[rows], self.actions[rows], self.targets[rows], eps, self.loss_settings
         )
         optimizer.zero_grad(set_to_none=True)
         loss.total.backward()
