@@ -23,10 +23,9 @@ from scinet.selection.model import SelectionModel
 from scinet.selection.steps import DecoderFeed, SelectionRun, make_optimizer
 from scinet.trainer.processes import POLL_SECONDS, Channels, get, should_stop
 from scinet.trainer.run import RoleFailed, TrainingInterrupted
-from scinet.trainer.supervision import Children
+from scinet.trainer.supervision import SNAPSHOT_TIMEOUT, Children
 from scinet.trainer.trainer import to_cpu
 
-SNAPSHOT_TIMEOUT = 30.0
 PROGRESS_SECONDS = 0.5
 """How often an async trainer tells the coordinator its step count (curve reports come on top)."""
 

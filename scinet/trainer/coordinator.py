@@ -19,11 +19,10 @@ from scinet.trainer.processes import Channels
 from scinet.trainer.rollout import Rollout
 from scinet.trainer.run import RoleFailed, RunContext, TrainingInterrupted, resolve_device
 from scinet.trainer.statistics import ProgressBar, Statistics
-from scinet.trainer.supervision import Children
+from scinet.trainer.supervision import SNAPSHOT_TIMEOUT, Children
 from scinet.trainer.trainer import trainer_main
 from scinet.trainer.worker import worker_main
 
-SNAPSHOT_TIMEOUT = 10.0
 BACKLOG_PER_WORKER = 4
 """Experience chunks that may wait for the trainers per worker before the workers block."""
 

@@ -17,6 +17,13 @@ from scinet.trainer.statistics import Statistics
 
 LOG = logging.getLogger(__name__)
 JOIN_TIMEOUT = 5.0
+SNAPSHOT_TIMEOUT = 120.0
+"""How long live trainers may take to answer a checkpoint's snapshot request before the run counts them hung.
+
+A dead trainer is caught within one poll regardless; this bound is only for a live one that never answers.
+It must cover a trainer that is still starting: on a loaded 2-core machine a spawned child took more than
+10 s to import torch and reach its loop, and a 10 s bound failed healthy runs at their first checkpoint.
+"""
 
 
 class Children:
