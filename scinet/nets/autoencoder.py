@@ -62,19 +62,20 @@ class DenseDecoder(nn.Module):
         dims = [*hidden, output_dim]
         last = len(dims) - 2
         self.decoding = nn.ModuleList(
-            nn.Sequential(nn.Linear(dims[i], dims[i + 1]), nn.Sigmoid() if i == last else nn.ELU())
+            nn.Sequential(nn.Linear(dims[i], dims[i + 1]), *([] if i == last else [nn.ELU()]))
             for i in range(len(dims) - 1)
         )
 
     def forward(self, latent: Tensor) -> Tensor:
+        """The reconstruction: the sigmoid of :meth:`logits` (the output layer holds only its Linear)."""
         return torch.sigmoid(self.logits(latent))
 
     def logits(self, latent: Tensor) -> Tensor:
         """The output layer before its sigmoid, for a BCE computed without the saturating sigmoid."""
         h = self.unabstraction(latent)
-        for layer in self.decoding[:-1]:
+        for layer in self.decoding:
             h = layer(h)
-        return self.decoding[-1][0](h)
+        return h
 
 
 class DenseAutoencoder(nn.Module):
