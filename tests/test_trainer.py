@@ -55,6 +55,11 @@ def test_async_mode_trains_with_every_role_and_leaves_no_process() -> None:
     result = train_policy(SMALL_ENV, config)
     stats = result.stats
     assert stats.episodes >= 1500 and stats.updates > 0 and len(stats.curve) >= 5
+    # A curve point spans about log_interval episodes however fast the workers are: a worker reports at
+    # least every log_interval // workers episodes, plus the one batched step that crossed the bound.
+    windows = np.diff([0] + [point.episodes for point in stats.curve])
+    report_episodes = config.log_interval // config.workers
+    assert windows.max() <= config.log_interval + report_episodes + config.envs_per_worker
     # Learning happened: late episodes are shorter than the untrained agent's first ones.
     assert stats.curve[-1].mean_steps < stats.curve[0].mean_steps
     for key in ("worker_waiting_s", "worker_stepping_s", "predictor_busy_s", "trainer_busy_s"):

@@ -109,9 +109,8 @@ def _run_async(job: _Job) -> None:
         for i in range(config.predictors):
             children.start(f"predictor {i}", predictor_main, i, agent, job.env.grid_size, str(device))
         for i in range(config.workers):
-            children.start(
-                f"worker {i}", worker_main, i, i % config.predictors, job.make_player, job.seeds[i]
-            )
+            args = (i, i % config.predictors, job.make_player, job.seeds[i], job.stats.log_interval)
+            children.start(f"worker {i}", worker_main, *args)
         while not job.done:
             children.fail_if_dead()
             try:

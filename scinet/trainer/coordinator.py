@@ -47,8 +47,10 @@ def run_async(run: RunContext) -> dict[str, Tensor]:
             args = (i, net, env.grid_size, config, str(device), state, learning_rate)
             children.start(f"trainer {i}", trainer_main, *args)
         make_rollout = partial(Rollout.for_config, env, config)
+        report_episodes = max(config.log_interval // config.workers, 1)  # a curve point spans several reports
         for i in range(config.workers):
-            children.start(f"worker {i}", worker_main, i, i % config.predictors, make_rollout, run.seeds[i])
+            args = (i, i % config.predictors, make_rollout, run.seeds[i], report_episodes)
+            children.start(f"worker {i}", worker_main, *args)
 
         while stats.episodes < config.episodes and run.stop.received is None:
             children.drain(stats, timeout=0.1)

@@ -17,7 +17,7 @@ import numpy as np
 from scinet.trainer.processes import Channels, get, put, should_stop
 
 REPORT_SECONDS = 0.5
-"""How often a worker sends its counters to the statistics (episodes are batched in between)."""
+"""The longest a worker waits between two reports of its counters to the statistics (episodes are batched)."""
 
 
 class Report(Protocol):
@@ -41,7 +41,7 @@ class _Tally:
     """Counters between two reports: env steps, finished episodes, time-outs, time waiting and stepping."""
 
     def __init__(self) -> None:
-        self.steps = self.timeouts = 0
+        self.steps = self.timeouts = self.episodes = 0
         self.lengths: list[np.ndarray] = []
         self.waiting = self.stepping = 0.0
 
@@ -49,6 +49,7 @@ class _Tally:
         self.steps += steps
         self.timeouts += report.timeouts
         self.lengths.append(report.lengths)
+        self.episodes += len(report.lengths)
         self.waiting += waiting
         self.stepping += stepping
 
@@ -63,7 +64,14 @@ def worker_main(
     predictor: int,
     make_player: Callable[[np.random.SeedSequence], Player],
     seed: np.random.SeedSequence,
+    report_episodes: int,
 ) -> None:
+    """Play until stopped, reporting every ``REPORT_SECONDS`` or every ``report_episodes`` finished episodes.
+
+    The episode bound keeps the statistics' resolution (curve points, episode budget, learning-rate
+    schedule) independent of the machine's speed: a fast worker would otherwise pack hundreds of episodes
+    into one report.
+    """
     player = make_player(seed)
     requests = channels.requests[predictor]
     tally, last_report = _Tally(), time.perf_counter()
@@ -81,7 +89,7 @@ def worker_main(
             break
         now = time.perf_counter()
         tally.add(report, len(cells), acted - started, now - acted)
-        if now - last_report >= REPORT_SECONDS:
+        if now - last_report >= REPORT_SECONDS or tally.episodes >= report_episodes:
             channels.stats.put(tally.message(index))
             tally, last_report = _Tally(), now
     channels.stats.put(tally.message(index))
