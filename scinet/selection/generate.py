@@ -108,8 +108,9 @@ def _run_async(job: _Job) -> None:
     try:
         for i in range(config.predictors):
             children.start(f"predictor {i}", predictor_main, i, agent, job.env.grid_size, str(device))
+        report_episodes = job.stats.report_episodes(config.workers)
         for i in range(config.workers):
-            args = (i, i % config.predictors, job.make_player, job.seeds[i], job.stats.log_interval)
+            args = (i, i % config.predictors, job.make_player, job.seeds[i], report_episodes)
             children.start(f"worker {i}", worker_main, *args)
         while not job.done:
             children.fail_if_dead()

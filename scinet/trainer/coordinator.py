@@ -47,7 +47,7 @@ def run_async(run: RunContext) -> dict[str, Tensor]:
             args = (i, net, env.grid_size, config, str(device), state, learning_rate)
             children.start(f"trainer {i}", trainer_main, *args)
         make_rollout = partial(Rollout.for_config, env, config)
-        report_episodes = max(config.log_interval // config.workers, 1)  # a curve point spans several reports
+        report_episodes = stats.report_episodes(config.workers)
         for i in range(config.workers):
             args = (i, i % config.predictors, make_rollout, run.seeds[i], report_episodes)
             children.start(f"worker {i}", worker_main, *args)

@@ -66,6 +66,10 @@ class Statistics:
         if self._window_episodes >= self.log_interval:
             self._close_point()
 
+    def report_episodes(self, workers: int) -> int:
+        """Finished episodes a worker may gather before reporting, so a curve point spans a few reports."""
+        return max(self.log_interval // workers, 1)
+
     def record_updates(self, trainer: int, updates_so_far: int, losses: list[float]) -> None:
         self.trainer_updates[trainer] = updates_so_far
         self._losses.extend(losses)
