@@ -13,13 +13,10 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from scinet.envs.config import SubGridConfig
+from scinet.errors import ParamsError
 from scinet.trainer.config import PolicyConfig
 
 T = TypeVar("T")
-
-
-class ParamsError(ValueError):
-    """A parameter is missing, of the wrong type or out of range; the message starts with its key."""
 
 
 @dataclass(frozen=True)

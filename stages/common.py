@@ -12,8 +12,7 @@ from typing import Any
 
 import yaml
 
-from scinet.params import ParamsError
-from scinet.trainer.run import RoleFailed, TrainingInterrupted
+from scinet.errors import ParamsError, RoleFailed, TrainingInterrupted
 
 PARAMS_FILE = Path("params.yaml")
 

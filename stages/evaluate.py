@@ -1,6 +1,6 @@
 """Stage evaluate: what the trained selection model's latent neurons encode, and the paper's verdicts.
 
-Usage: ``python stages/evaluate.py``. Reads models/selection/model.pt and metrics/selection/{training.json,
+Usage: ``python -m stages.evaluate``. Reads models/selection/model.pt and metrics/selection/{training.json,
 curve.tsv}, writes metrics/selection.json.
 """
 
@@ -10,10 +10,10 @@ import json
 from pathlib import Path
 
 import pandas as pd
-from common import fail_on_bad_params, read_params, write_json
 
 from scinet.analysis import COORDS, kept_settled_step, load_selection_model, selection_metrics
 from scinet.params import ParamsError, parse_env
+from stages.common import fail_on_bad_params, read_params, write_json
 
 
 def main() -> None:

@@ -1,6 +1,6 @@
 """Stage fetch_zenodo: the authors' published training logs (Zenodo), checksums verified, as tidy tables.
 
-Usage: ``python stages/fetch_zenodo.py``. Reads ``zenodo.record`` and writes data/zenodo/ (status.json, raw/,
+Usage: ``python -m stages.fetch_zenodo``. Reads ``zenodo.record`` and writes data/zenodo/ (status.json, raw/,
 unpacked/, episodes.tsv, losses.tsv, selection.tsv; see scinet/zenodo/fetch.py). Without network access it
 writes only data/zenodo/status.json with ``available: false`` and the reason, and exits 0; a bad record
 (HTTP error, checksum mismatch, malformed metadata) exits 1 and leaves data/zenodo/ as it was.
@@ -11,10 +11,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from common import fail_on_bad_params, read_params
-
 from scinet.params import ParamsError
 from scinet.zenodo import ZenodoError, ZenodoParamsError, fetch_record, parse_zenodo_params
+from stages.common import fail_on_bad_params, read_params
 
 OUT = Path("data/zenodo")
 

@@ -1,6 +1,6 @@
 """Stage figures: the paper's Section 6 figures as PNG, ours beside the authors' published logs.
 
-Usage: ``python stages/figures.py``. Reads metrics/policy/<env>_curve.tsv and <env>.json,
+Usage: ``python -m stages.figures``. Reads metrics/policy/<env>_curve.tsv and <env>.json,
 metrics/selection/curve.tsv, metrics/selection.json, models/selection/model.pt and data/zenodo/ (its tables
 only when status.json says they are available); writes plots/learning_curves.png, plots/selection_losses.png,
 plots/selection_values.png and plots/latent_responses.png.
@@ -12,11 +12,11 @@ import json
 from pathlib import Path
 
 import pandas as pd
-from common import fail_on_bad_params, read_params
 
 from scinet import figures
 from scinet.analysis import latent_over_grid, load_selection_model
 from scinet.params import ParamsError, parse_env
+from stages.common import fail_on_bad_params, read_params
 
 PLOTS = Path("plots")
 ZENODO = Path("data/zenodo")

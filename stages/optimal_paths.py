@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from common import fail_on_bad_params, read_params, write_json
-
 from scinet.envs import optimal_mean_path
 from scinet.params import ParamsError, parse_env
+from stages.common import fail_on_bad_params, read_params, write_json
 
 OUT = Path("metrics/optimal_paths.json")
 

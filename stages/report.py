@@ -1,6 +1,6 @@
 """Stage report: the published-vs-reproduced table (Markdown) from the pipeline's metrics.
 
-Usage: ``python stages/report.py``. Reads metrics/policy/<env>.json and metrics/selection.json, writes
+Usage: ``python -m stages.report``. Reads metrics/policy/<env>.json and metrics/selection.json, writes
 metrics/report.md (the README quotes it for the defaults; every experiment gets its own).
 """
 
@@ -10,10 +10,9 @@ import json
 import os
 from pathlib import Path
 
-from common import fail_on_bad_params, read_params
-
 from scinet.params import ParamsError, parse_env
 from scinet.report import results_table
+from stages.common import fail_on_bad_params, read_params
 
 REPORT = Path("metrics/report.md")
 

@@ -1,6 +1,6 @@
 """Stage selection_data: each trained agent plays again and its first steps become selection data.
 
-Usage: ``python stages/selection_data.py``. Reads models/policy/<objective>.pt for every objective and writes
+Usage: ``python -m stages.selection_data``. Reads models/policy/<objective>.pt for every objective and writes
 data/selection/<objective>.npz (cells, actions, targets) plus a small summary in metrics/selection_data.json.
 """
 
@@ -11,12 +11,12 @@ import time
 from pathlib import Path
 
 import numpy as np
-from common import exit_on_stop, fail_on_bad_params, read_params, write_json
 
 from scinet.nets import load_dps_agent
 from scinet.params import ParamsError, parse_env, parse_policy
 from scinet.selection.generate import generate_selection_data
 from scinet.selection.params import parse_selection
+from stages.common import exit_on_stop, fail_on_bad_params, read_params, write_json
 
 OUT = Path("data/selection")
 

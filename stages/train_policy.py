@@ -1,6 +1,6 @@
 """Stage train_policy@<objective>: train one DPS agent, evaluate it, write model, curve and metrics.
 
-Usage: ``python stages/train_policy.py env1``. SIGINT/SIGTERM leave a checkpoint in checkpoints/policy/ that
+Usage: ``python -m stages.train_policy env1``. SIGINT/SIGTERM leave a checkpoint in checkpoints/policy/ that
 the next run of the stage resumes from; the stage then exits non-zero so that DVC records nothing.
 """
 
@@ -11,12 +11,12 @@ import sys
 from pathlib import Path
 
 import pandas as pd
-from common import exit_on_stop, fail_on_bad_params, read_params, write_json
 
 from scinet.evaluation import evaluate_agent
 from scinet.nets import DPSNetwork, save_checkpoint
 from scinet.params import ParamsError, parse_env, parse_policy
 from scinet.trainer import train_policy
+from stages.common import exit_on_stop, fail_on_bad_params, read_params, write_json
 
 
 def main(objective: str) -> None:

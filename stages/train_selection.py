@@ -1,6 +1,6 @@
 """Stage train_selection: the encoder with selection neurons, its autoencoder decoder and the decoders.
 
-Usage: ``python stages/train_selection.py``. Reads data/selection/<objective>.npz, writes
+Usage: ``python -m stages.train_selection``. Reads data/selection/<objective>.npz, writes
 models/selection/model.pt, the curve metrics/selection/curve.tsv and metrics/selection/training.json.
 SIGINT/SIGTERM leave a checkpoint in checkpoints/selection/ that the next run resumes from.
 """
@@ -11,13 +11,13 @@ import logging
 from pathlib import Path
 
 import pandas as pd
-from common import exit_on_stop, fail_on_bad_params, read_params, write_json
 
 from scinet.nets import save_checkpoint
 from scinet.params import ParamsError, parse_env
 from scinet.selection.data import SelectionData
 from scinet.selection.params import parse_selection
 from scinet.selection.training import train_selection
+from stages.common import exit_on_stop, fail_on_bad_params, read_params, write_json
 
 
 def main() -> None:

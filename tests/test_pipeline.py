@@ -57,7 +57,7 @@ def test_bad_param_fails_with_one_line_and_writes_nothing(repo: Path) -> None:
     params = yaml.safe_load((repo / "params.yaml").read_text())
     params["env"]["objectives"]["env2"]["plane"] = [1, 1, 1]
     (repo / "params.yaml").write_text(yaml.safe_dump(params))
-    result = _run([sys.executable, "stages/optimal_paths.py"], repo)
+    result = _run([sys.executable, "-m", "stages.optimal_paths"], repo)
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
         "params.yaml: env.objectives.env2: "

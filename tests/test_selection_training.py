@@ -16,12 +16,12 @@ import numpy as np
 import pytest
 import torch
 
+from scinet.errors import RoleFailed, TrainingInterrupted
 from scinet.nets import read_checkpoint
 from scinet.selection.config import SelectionTrainConfig
 from scinet.selection.data import SelectionData
 from scinet.selection.model import LossSettings, SelectionModel
 from scinet.selection.training import train_selection
-from scinet.trainer.run import RoleFailed, TrainingInterrupted
 
 GRID = (4, 4, 4)
 SMALL = SelectionTrainConfig(

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import signal
-import sys
 from pathlib import Path
 
 import pytest
 
-from scinet.trainer import RoleFailed, TrainingInterrupted
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "stages"))
-from common import exit_on_stop  # stage scripts import it as a top-level module
+from scinet.errors import RoleFailed, TrainingInterrupted
+from stages.common import exit_on_stop
 
 
 @pytest.mark.parametrize(("resumable", "hint"), [(True, "; run the stage again to resume"), (False, "")])

@@ -50,13 +50,13 @@ def _write_params(project: Path, **policy: object) -> None:
 
 
 def _run_stage(project: Path) -> subprocess.CompletedProcess[str]:
-    command = [sys.executable, "stages/train_policy.py", "env1"]
+    command = [sys.executable, "-m", "stages.train_policy", "env1"]
     return subprocess.run(command, cwd=project, capture_output=True, text=True, timeout=300, check=False)
 
 
 def _start(project: Path) -> subprocess.Popen[str]:
     process = subprocess.Popen(
-        [sys.executable, "stages/train_policy.py", "env1"], cwd=project, stderr=subprocess.PIPE,
+        [sys.executable, "-m", "stages.train_policy", "env1"], cwd=project, stderr=subprocess.PIPE,
         stdout=subprocess.DEVNULL, text=True, start_new_session=True,
     )  # fmt: skip
     STARTED.append(process)

@@ -15,8 +15,9 @@ import pytest
 import torch
 
 from scinet.envs import SubGridConfig
+from scinet.errors import TrainingInterrupted
 from scinet.nets import read_checkpoint
-from scinet.trainer import PolicyConfig, TrainingInterrupted, train_policy
+from scinet.trainer import PolicyConfig, train_policy
 from scinet.trainer.rollout import Rollout
 from scinet.trainer.run import worker_seeds
 

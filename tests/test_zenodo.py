@@ -331,7 +331,7 @@ def test_params_validation() -> None:
 def _stage(tmp_path: Path, record: object) -> subprocess.CompletedProcess[str]:
     shutil.copytree(ROOT / "stages", tmp_path / "stages", ignore=shutil.ignore_patterns("__pycache__"))
     (tmp_path / "params.yaml").write_text(yaml.safe_dump({"zenodo": {"record": record}}))
-    command = [sys.executable, "stages/fetch_zenodo.py"]
+    command = [sys.executable, "-m", "stages.fetch_zenodo"]
     return subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False)
 
 

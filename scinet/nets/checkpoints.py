@@ -20,14 +20,11 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
+from scinet.errors import CheckpointError
 from scinet.nets.autoencoder import DenseAutoencoder
 from scinet.nets.dps import DPSNetwork
 
 FORMAT_PREFIX = "scinet/"
-
-
-class CheckpointError(ValueError):
-    """A checkpoint file exists but does not hold what the caller asked for."""
 
 
 @dataclass(frozen=True)

@@ -18,13 +18,14 @@ import numpy as np
 import torch
 
 from scinet.envs import SubGridConfig
+from scinet.errors import TrainingInterrupted
 from scinet.nets import DPSNetwork
 from scinet.selection.config import SelectionDataConfig
 from scinet.selection.data import SelectionData
 from scinet.selection.sampling import SelectionPlayer
 from scinet.trainer.predictor import predict_h_values, predictor_main
 from scinet.trainer.processes import Channels
-from scinet.trainer.run import StopSignals, TrainingInterrupted, resolve_device
+from scinet.trainer.run import StopSignals, resolve_device
 from scinet.trainer.statistics import ProgressBar, Statistics
 from scinet.trainer.supervision import Children
 from scinet.trainer.worker import worker_main

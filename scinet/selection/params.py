@@ -9,7 +9,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from scinet.params import ParamsError, check_device, parse_dataclass
+from scinet.errors import ParamsError
+from scinet.params import check_device, parse_dataclass
 from scinet.selection.config import SelectionDataConfig, SelectionTrainConfig
 
 DATA_KEYS = tuple(f.name for f in dataclasses.fields(SelectionDataConfig))

@@ -17,12 +17,12 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from scinet.errors import RoleFailed, TrainingInterrupted
 from scinet.selection.config import SelectionTrainConfig
 from scinet.selection.data import SelectionData
 from scinet.selection.model import SelectionModel
 from scinet.selection.steps import DecoderFeed, SelectionRun, make_optimizer
 from scinet.trainer.processes import POLL_SECONDS, Channels, get, should_stop
-from scinet.trainer.run import RoleFailed, TrainingInterrupted
 from scinet.trainer.supervision import SNAPSHOT_TIMEOUT, Children
 from scinet.trainer.trainer import to_cpu
 

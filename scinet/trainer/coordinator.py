@@ -14,10 +14,11 @@ from typing import Any
 
 from torch import Tensor
 
+from scinet.errors import RoleFailed, TrainingInterrupted
 from scinet.trainer.predictor import predictor_main
 from scinet.trainer.processes import Channels
 from scinet.trainer.rollout import Rollout
-from scinet.trainer.run import RoleFailed, RunContext, TrainingInterrupted, resolve_device
+from scinet.trainer.run import RunContext, resolve_device
 from scinet.trainer.statistics import ProgressBar, Statistics
 from scinet.trainer.supervision import SNAPSHOT_TIMEOUT, Children
 from scinet.trainer.trainer import trainer_main

@@ -29,18 +29,6 @@ from scinet.trainer.statistics import Statistics
 LOG = logging.getLogger(__name__)
 
 
-class TrainingInterrupted(Exception):
-    """SIGINT or SIGTERM stopped the run after its checkpoint was written; rerunning resumes it."""
-
-    def __init__(self, signum: int, checkpoint: Path | None) -> None:
-        super().__init__(f"stopped by {signal.Signals(signum).name}; checkpoint: {checkpoint}")
-        self.signum = signum
-
-
-class RoleFailed(RuntimeError):
-    """A child process of the async trainer died or crashed; the message names its role."""
-
-
 @dataclass(frozen=True)
 class TrainingResult:
     """A finished run: the trained weights and what the statistics saw."""

@@ -10,10 +10,11 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
+from scinet.errors import TrainingInterrupted
 from scinet.ps.learner import DPSLearner
 from scinet.trainer.predictor import predict_h_values
 from scinet.trainer.rollout import Rollout
-from scinet.trainer.run import RunContext, TrainingInterrupted
+from scinet.trainer.run import RunContext
 from scinet.trainer.statistics import ProgressBar
 from scinet.trainer.trainer import BatchAssembler, to_cpu
 

@@ -11,8 +11,8 @@ import queue
 import time
 from typing import Any
 
+from scinet.errors import RoleFailed
 from scinet.trainer.processes import CONTEXT, Channels, run_role
-from scinet.trainer.run import RoleFailed
 from scinet.trainer.statistics import Statistics
 
 LOG = logging.getLogger(__name__)
