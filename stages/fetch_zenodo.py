@@ -11,7 +11,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from scinet.params import ParamsError
+from scinet.errors import ParamsError
 from scinet.zenodo import ZenodoError, ZenodoParamsError, fetch_record, parse_zenodo_params
 from stages.common import fail_on_bad_params, read_params
 

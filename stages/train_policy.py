@@ -15,7 +15,7 @@ import pandas as pd
 from scinet.evaluation import evaluate_agent
 from scinet.nets import DPSNetwork, save_checkpoint
 from scinet.params import ParamsError, parse_env, parse_policy
-from scinet.trainer import train_policy
+from scinet.trainer.run import train_policy
 from stages.common import exit_on_stop, fail_on_bad_params, read_params, write_json
 
 

@@ -17,9 +17,9 @@ import torch
 from scinet.envs import SubGridConfig
 from scinet.errors import TrainingInterrupted
 from scinet.nets import read_checkpoint
-from scinet.trainer import PolicyConfig, train_policy
+from scinet.trainer.config import PolicyConfig
 from scinet.trainer.rollout import Rollout
-from scinet.trainer.run import worker_seeds
+from scinet.trainer.run import train_policy, worker_seeds
 
 SMALL_ENV = SubGridConfig(grid_size=(5, 5, 4), plane=(1, 1, 0), reward_pos=(4, 2), max_steps=40)
 SMALL = PolicyConfig(
