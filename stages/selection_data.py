@@ -16,9 +16,15 @@ from scinet.nets import load_dps_agent
 from scinet.params import ParamsError, parse_env, parse_policy
 from scinet.selection.generate import generate_selection_data
 from scinet.selection.params import parse_selection
-from stages.common import exit_on_stop, fail_on_bad_params, read_params, write_json
+from scinet.trainer.run import run_device
+from stages.common import exit_on_stop, fail_on_bad_params, made_by, read_params, write_metrics
 
 OUT = Path("data/selection")
+PARAMS = ["env", "policy.beta", "policy.glow"] + [
+    f"selection.{key}"
+    for key in ("mode", "device", "workers", "predictors", "envs_per_worker", "samples", "seed")
+]
+"""The params this stage depends on, as its ``params`` in dvc.yaml."""
 
 
 def main() -> None:
@@ -48,7 +54,8 @@ def main() -> None:
             "samples_per_second": round(len(data) / seconds),
         }
         logging.info("%s: %d samples in %.1f s", objective, len(data), seconds)
-    write_json(Path("metrics/selection_data.json"), summary)
+    record = made_by(raw, PARAMS, str(run_device(config.mode, config.device)))
+    write_metrics(Path("metrics/selection_data.json"), summary, record)
 
 
 if __name__ == "__main__":

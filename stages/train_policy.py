@@ -15,8 +15,8 @@ import pandas as pd
 from scinet.evaluation import evaluate_agent
 from scinet.nets import DPSNetwork, save_checkpoint
 from scinet.params import ParamsError, parse_env, parse_policy
-from scinet.trainer.run import train_policy
-from stages.common import exit_on_stop, fail_on_bad_params, read_params, write_json
+from scinet.trainer.run import run_device, train_policy
+from stages.common import exit_on_stop, fail_on_bad_params, made_by, read_params, write_metrics
 
 
 def main(objective: str) -> None:
@@ -31,6 +31,8 @@ def main(objective: str) -> None:
     with exit_on_stop("train_policy", resumable=True):
         result = train_policy(env, policy, Path(f"checkpoints/policy/{objective}.pt"), show_progress=True)
 
+    keys = ["env.grid_size", "env.max_steps", f"env.objectives.{objective}", "policy"]  # as in dvc.yaml
+    record = made_by(raw, keys, str(run_device(policy.mode, policy.device)))
     stats = result.stats
     wall_seconds = stats.wall_seconds  # training only, across resumes; evaluation is not counted
     agent = DPSNetwork(env.obs_size, hidden=policy.hidden)
@@ -38,7 +40,7 @@ def main(objective: str) -> None:
     agent.eval()
     save_checkpoint(
         Path(f"models/policy/{objective}.pt"), "dps-agent", agent, objective=objective,
-        hidden=list(policy.hidden), episodes=stats.episodes,
+        hidden=list(policy.hidden), episodes=stats.episodes, provenance=record,
     )  # fmt: skip
     softmax = evaluate_agent(agent, env, policy.eval_episodes, seed=policy.seed, beta=policy.beta)
     greedy = evaluate_agent(agent, env, policy.eval_episodes, seed=policy.seed, greedy=True)
@@ -46,7 +48,7 @@ def main(objective: str) -> None:
     curve = Path(f"metrics/policy/{objective}_curve.tsv")
     curve.parent.mkdir(parents=True, exist_ok=True)
     pd.DataFrame(stats.curve_rows()).to_csv(curve, sep="\t", index=False)
-    write_json(
+    write_metrics(
         Path(f"metrics/policy/{objective}.json"),
         {
             "softmax": _path_metrics(softmax),
@@ -60,6 +62,7 @@ def main(objective: str) -> None:
             "wall_seconds": round(wall_seconds, 1),
             "mode": policy.mode,
         },
+        record,
     )
 
 

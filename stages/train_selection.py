@@ -17,7 +17,18 @@ from scinet.params import ParamsError, parse_env
 from scinet.selection.data import SelectionData
 from scinet.selection.params import parse_selection
 from scinet.selection.training import train_selection
-from stages.common import exit_on_stop, fail_on_bad_params, read_params, write_json
+from scinet.trainer.run import resolve_device
+from stages.common import exit_on_stop, fail_on_bad_params, made_by, read_params, write_metrics
+
+PARAMS = ["env"] + [
+    f"selection.{key}"
+    for key in (
+        "schedule", "device", "steps", "batch_size", "learning_rate", "weight_decay", "latent_dim",
+        "target_weight", "decoder_selection_weight", "encoder_selection_weight", "reconstruction_weight",
+        "reconstruction_bce", "seed", "log_interval", "checkpoint_interval",
+    )
+]  # fmt: skip
+"""The params this stage depends on, as its ``params`` in dvc.yaml."""
 
 
 def main() -> None:
@@ -37,14 +48,15 @@ def main() -> None:
             data, grid_size, config, Path("checkpoints/selection/model.pt"), show_progress=True
         )
 
+    record = made_by(raw, PARAMS, str(resolve_device(config.device)))
     save_checkpoint(
         Path("models/selection/model.pt"), "selection-model", result.weights,
-        objectives=objectives, latent_dim=config.latent_dim, steps=result.steps,
+        objectives=objectives, latent_dim=config.latent_dim, steps=result.steps, provenance=record,
     )  # fmt: skip
     curve = Path("metrics/selection/curve.tsv")
     curve.parent.mkdir(parents=True, exist_ok=True)
     pd.DataFrame(result.curve).to_csv(curve, sep="\t", index=False)
-    write_json(
+    write_metrics(
         Path("metrics/selection/training.json"),
         {
             "final_losses": {k: round(v, 6) for k, v in result.final_losses.items()},
@@ -53,6 +65,7 @@ def main() -> None:
             "wall_seconds": round(result.wall_seconds, 1),
             "schedule": config.schedule,
         },
+        record,
     )
 
 
