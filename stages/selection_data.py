@@ -16,7 +16,7 @@ from scinet.nets import load_dps_agent
 from scinet.params import ParamsError, parse_env, parse_policy
 from scinet.selection.generate import generate_selection_data
 from scinet.selection.params import parse_selection
-from stages.common import exit_on_stop, fail_on_bad_params, read_params, write_json
+from stages.common import exit_on_bad_file, exit_on_stop, fail_on_bad_params, read_params, write_json
 
 OUT = Path("data/selection")
 
@@ -52,4 +52,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    with exit_on_bad_file("selection_data"):
+        main()

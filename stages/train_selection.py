@@ -17,7 +17,7 @@ from scinet.params import ParamsError, parse_env
 from scinet.selection.data import SelectionData
 from scinet.selection.params import parse_selection
 from scinet.selection.training import train_selection
-from stages.common import exit_on_stop, fail_on_bad_params, read_params, write_json
+from stages.common import exit_on_bad_file, exit_on_stop, fail_on_bad_params, read_params, write_json
 
 
 def main() -> None:
@@ -31,7 +31,7 @@ def main() -> None:
 
     objectives = list(env.objectives)
     grid_size = env.objective(objectives[0]).grid_size
-    data = [SelectionData.load(Path(f"data/selection/{name}.npz")) for name in objectives]
+    data = [SelectionData.load(Path(f"data/selection/{name}.npz"), grid_size) for name in objectives]
     with exit_on_stop("train_selection", resumable=True):
         result = train_selection(
             data, grid_size, config, Path("checkpoints/selection/model.pt"), show_progress=True
@@ -57,4 +57,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    with exit_on_bad_file("train_selection"):
+        main()
