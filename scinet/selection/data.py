@@ -96,10 +96,11 @@ class SelectionData:
             if array.dtype.kind not in kinds or array.ndim != 1 + len(row) or array.shape[1:] != row:
                 problem = f"{name} is {array.dtype} of shape {array.shape}, expected {wanted}"
                 raise CheckpointError.at(path, problem)
-        n = len(arrays["targets"])
-        if n == 0 or len(arrays["cells"]) != n or len(arrays["actions"]) != n:
-            lengths = {name: len(array) for name, array in arrays.items()}
-            raise CheckpointError.at(path, f"arrays of lengths {lengths}, expected one non-zero length")
+        lengths = {name: len(array) for name, array in arrays.items()}
+        if len(set(lengths.values())) != 1:
+            raise CheckpointError.at(path, f"arrays of different lengths {lengths}")
+        if lengths["targets"] == 0:
+            raise CheckpointError.at(path, "holds no samples")
         cells, actions, targets = arrays["cells"], arrays["actions"], arrays["targets"]
         upper = np.asarray(grid_size if grid_size is not None else [np.iinfo(np.int8).max + 1] * 3)
         if (cells < 0).any() or (cells >= upper).any():
@@ -107,5 +108,5 @@ class SelectionData:
         if (actions < 0).any() or (actions >= NUM_ACTIONS).any():
             raise CheckpointError.at(path, f"actions outside 0..{NUM_ACTIONS - 1}")
         if not np.isfinite(targets).all():
-            raise CheckpointError.at(path, "targets that are not finite")
+            raise CheckpointError.at(path, "non-finite targets")
         return SelectionData(cells.astype(np.int8), actions.astype(np.int8), targets.astype(np.float32))
