@@ -32,10 +32,12 @@ class CheckpointError(ScinetError, ValueError):
     def at(cls, path: str | PathLike[str], problem: str, fix: str | None = None) -> CheckpointError:
         """``"<path>: <problem>; <fix>"`` on one line; ``fix`` defaults to :func:`remedy` of the path.
 
-        ``problem`` may quote a library's multi-line message; its whitespace is collapsed so that the
-        error stays the one line that a stage or the command line prints.
+        ``problem`` may quote a library's multi-line message, or bytes of a garbage file; its whitespace is
+        collapsed and other unprintable characters escaped, so that the error stays the one readable line
+        that a stage or the command line prints.
         """
-        return cls(f"{path}: {' '.join(problem.split())}; {fix or remedy(path)}")
+        text = "".join(c if c.isprintable() else ascii(c)[1:-1] for c in " ".join(problem.split()))
+        return cls(f"{path}: {text}; {fix or remedy(path)}")
 
 
 DELETE_CHECKPOINT = "delete it to start the run over"

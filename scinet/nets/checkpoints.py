@@ -105,8 +105,8 @@ def _torch_load(path: Path, fix: str | None) -> object:
             raise CheckpointError.at(path, f"{reason} ({_unpickling_reason(exc)})", fix) from exc
         raise CheckpointError.at(path, f"not a readable torch file (UnpicklingError: {exc})", fix) from exc
     except Exception as exc:
-        problem = f"not a readable torch file ({type(exc).__name__}: {exc})"
-        raise CheckpointError.at(path, problem, fix) from exc
+        detail = f"{type(exc).__name__}: {exc}" if str(exc) else f"{type(exc).__name__}, truncated?"
+        raise CheckpointError.at(path, f"not a readable torch file ({detail})", fix) from exc
 
 
 def read_checkpoint(
