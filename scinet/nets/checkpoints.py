@@ -100,13 +100,20 @@ def _torch_load(path: Path, fix: str | None) -> object:
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
-        if "WeightsUnpickler error:" in str(exc):
-            reason = "refused by weights_only loading, which reads only tensors and plain values"
-            raise CheckpointError.at(path, f"{reason} ({_unpickling_reason(exc)})", fix) from exc
-        raise CheckpointError.at(path, f"not a readable torch file (UnpicklingError: {exc})", fix) from exc
+        if "WeightsUnpickler error:" not in str(exc):
+            raise CheckpointError.at(path, _unreadable(exc), fix) from exc
+        refused = "refused by weights_only loading, which reads only tensors and plain values"
+        problem = f"not a readable torch file ({refused}: {_unpickling_reason(exc)})"
+        raise CheckpointError.at(path, problem, fix) from exc
     except Exception as exc:
-        detail = f"{type(exc).__name__}: {exc}" if str(exc) else f"{type(exc).__name__}, truncated?"
-        raise CheckpointError.at(path, f"not a readable torch file ({detail})", fix) from exc
+        raise CheckpointError.at(path, _unreadable(exc), fix) from exc
+
+
+def _unreadable(exc: Exception) -> str:
+    """The first sentence of a loader's complaint; torch appends paragraphs of generic advice to some."""
+    ends_early = isinstance(exc, EOFError)
+    detail = str(exc).split(". ")[0] or ("the file ends too early" if ends_early else "no detail")
+    return f"not a readable torch file ({type(exc).__name__}: {detail})"
 
 
 def read_checkpoint(
