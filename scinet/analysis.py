@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -20,7 +19,8 @@ import pandas as pd
 import torch
 from torch import nn
 
-from scinet.nets import DenseEncoder, check_state_dict, read_checkpoint
+from scinet.errors import CheckpointError
+from scinet.nets import AUTOENCODER, SELECTION_MODEL, DenseEncoder, check_state_dict, read_checkpoint
 from scinet.ps.learner import cells_to_percepts
 from scinet.selection.model import SelectionModel
 
@@ -173,13 +173,14 @@ def load_encoder(path: str | os.PathLike[str]) -> DenseEncoder:
 
     That covers the authors' autoencoder state dict, ours, and a model that registers its encoder as the
     attribute ``encoder`` next to other parts (their keys are ignored). Raises FileNotFoundError or
-    CheckpointError, like the loaders of :mod:`scinet.nets`.
+    CheckpointError, like the loaders of :mod:`scinet.nets`; a policy agent or a training checkpoint is a
+    CheckpointError even though it has tensors, since no encoder lives there.
     """
-    state_dict = read_checkpoint(path).state_dict
+    state_dict = read_checkpoint(path, kinds=(AUTOENCODER, SELECTION_MODEL, None)).state_dict
     encoder = DenseEncoder()
     holder = nn.ModuleDict({"encoder": encoder})  # so that keys, and error messages, keep their prefix
     ours = {k: v for k, v in state_dict.items() if k.startswith("encoder.")}
-    check_state_dict(Path(path).name, ours, holder)
+    check_state_dict(path, ours, holder)
     holder.load_state_dict(ours, strict=True)
     return encoder.eval()
 
@@ -236,11 +237,20 @@ def load_selection_model(path: str | os.PathLike[str]) -> tuple[SelectionModel, 
     """Our trained selection model in eval mode, and the objective of each decoder, in decoder order.
 
     The sizes come from the checkpoint itself (input width from the encoder's first layer, latent size and
-    objectives from what ``train_selection`` recorded), so readers need no parameters to rebuild it.
+    objectives from what ``train_selection`` recorded), so readers need no parameters to rebuild it. Each of
+    them is checked before use, so that a damaged or foreign file is a CheckpointError naming it.
     """
-    saved = read_checkpoint(path)
-    objectives = [str(name) for name in saved.extra["objectives"]]
-    input_dim = saved.state_dict["encoder.input.0.weight"].shape[1]
-    model = SelectionModel(input_dim, int(saved.extra["latent_dim"]), len(objectives))
+    saved = read_checkpoint(path, kinds=(SELECTION_MODEL,))
+    objectives, latent_dim = saved.extra.get("objectives"), saved.extra.get("latent_dim")
+    if not (isinstance(objectives, list) and objectives and all(isinstance(n, str) for n in objectives)):
+        raise CheckpointError.at(path, f"'objectives' is {objectives!r}, not a list of objective names")
+    if not (type(latent_dim) is int and latent_dim > 0):
+        raise CheckpointError.at(path, f"'latent_dim' is {latent_dim!r}, not a positive integer")
+    first = saved.state_dict.get("encoder.input.0.weight")
+    selectors = saved.state_dict.get("encoder.selection.selectors")
+    if first is None or first.dim() != 2 or selectors is None or tuple(selectors.shape) != (latent_dim,):
+        raise CheckpointError.at(path, f"has no encoder of {latent_dim} latent neurons to rebuild from")
+    model = SelectionModel(first.shape[1], latent_dim, len(objectives))
+    check_state_dict(path, saved.state_dict, model)
     model.load_state_dict(saved.state_dict)
-    return model.eval(), objectives
+    return model.eval(), list(objectives)

@@ -1,8 +1,8 @@
 """Command line: ``python -m scinet evaluate ...``, ``python -m scinet analyze-encoder ...``.
 
 Like a stage script, this is glue: it reads the params file named on the command line, turns user mistakes
-(a missing file, an unknown objective, a checkpoint of the wrong shape) into one error line and exit code 2,
-and calls the library.
+(a missing file, an unknown objective, a checkpoint of the wrong shape, kind or a damaged one) into one error
+line and exit code 2, and calls the library.
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ from pathlib import Path
 
 import yaml
 
-from scinet.params import EnvParams, ParamsError, parse_env
+from scinet.errors import ScinetError
+from scinet.params import EnvParams, parse_env
 
 EXIT_USAGE = 2
 
@@ -29,7 +30,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.run(args))
-    except (UsageError, ParamsError) as err:
+    except (UsageError, ScinetError) as err:
         print(f"scinet {args.command}: error: {err}", file=sys.stderr)
         return EXIT_USAGE
 

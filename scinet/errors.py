@@ -8,6 +8,7 @@ parameter, a damaged file, a stopped or failed run) derives from :class:`ScinetE
 from __future__ import annotations
 
 import signal
+from os import PathLike
 from pathlib import Path
 
 
@@ -24,7 +25,41 @@ class CheckpointError(ScinetError, ValueError):
 
     The message names the file's full path and what to do about it (``dvc checkout``, ``dvc pull``, or
     delete a stale checkpoint), because a damaged file is never fixed by running the same command again.
+    Build it with :meth:`at`, which adds both.
     """
+
+    @classmethod
+    def at(cls, path: str | PathLike[str], problem: str, fix: str | None = None) -> CheckpointError:
+        """``"<path>: <problem>; <fix>"`` on one line; ``fix`` defaults to :func:`remedy` of the path.
+
+        ``problem`` may quote a library's multi-line message, or bytes of a garbage file; its whitespace is
+        collapsed and other unprintable characters escaped, so that the error stays the one readable line
+        that a stage or the command line prints.
+        """
+        text = "".join(c if c.isprintable() else ascii(c)[1:-1] for c in " ".join(problem.split()))
+        return cls(f"{path}: {text}; {fix or remedy(path)}")
+
+
+DELETE_CHECKPOINT = "delete it to start the run over"
+"""The fix for a damaged training checkpoint: it only saves time, so losing it costs nothing but that."""
+
+
+def remedy(path: str | PathLike[str]) -> str:
+    """What a user should do about a damaged or wrong file, judged by where it lives.
+
+    Training checkpoints (a ``checkpoints`` folder) are disposable. Models and data (``models/``,
+    ``data/``) are cached DVC outputs: ``dvc checkout`` restores them from the local cache, ``dvc pull``
+    from the remote. Metrics (``metrics/``) are not cached, but DVC sees that they no longer match
+    dvc.lock and ``dvc repro`` rewrites them. Anything else is a file the user chose.
+    """
+    parts = Path(path).parts
+    if "checkpoints" in parts:
+        return DELETE_CHECKPOINT
+    if "models" in parts or "data" in parts:
+        return f"restore it with `dvc checkout {path}` (or `dvc pull {path}` if the cache lacks it)"
+    if "metrics" in parts:
+        return "run `dvc repro` to rewrite it"
+    return "check that it is the file you meant, or replace it with an intact copy"
 
 
 class TrainingInterrupted(ScinetError):

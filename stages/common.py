@@ -1,19 +1,25 @@
-"""Glue shared by the stage scripts: read params.yaml, write small JSON outputs atomically, exit codes."""
+"""Glue shared by the stage scripts: read params.yaml, read and write small JSON/TSV files, exit codes.
+
+Light on purpose (no torch), so that a stage's error handling costs nothing before its real work starts.
+"""
 
 from __future__ import annotations
 
 import json
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from scinet.errors import ParamsError, RoleFailed, TrainingInterrupted
+from scinet.errors import CheckpointError, ParamsError, RoleFailed, TrainingInterrupted
 from scinet.provenance import provenance
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 PARAMS_FILE = Path("params.yaml")
 
@@ -61,6 +67,36 @@ def write_json(path: Path, data: Any) -> None:
     os.replace(tmp, path)
 
 
+def read_json(path: Path, keys: Collection[str] = ()) -> Any:
+    """A JSON file another stage wrote, with at least the top-level ``keys``; else CheckpointError.
+
+    A truncated or garbled metrics file would otherwise end the stage with a JSONDecodeError or KeyError
+    traceback that names neither the file nor the fix.
+    """
+    try:
+        data = json.loads(path.read_text())
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise CheckpointError.at(path, f"not valid JSON ({exc})") from exc
+    missing = [key for key in keys if not isinstance(data, dict) or key not in data]
+    if missing:
+        raise CheckpointError.at(path, f"lacks the entries {missing}")
+    return data
+
+
+def read_tsv(path: Path, columns: Collection[str] = ()) -> pd.DataFrame:
+    """A tab-separated table another stage wrote, with at least ``columns``; else CheckpointError."""
+    import pandas as pd  # here, not at the top: most stages never read a table and pandas is slow to load
+
+    try:
+        table = pd.read_csv(path, sep="\t")
+    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise CheckpointError.at(path, f"not a readable table ({type(exc).__name__}: {exc})") from exc
+    missing = [column for column in columns if column not in table.columns]
+    if missing:
+        raise CheckpointError.at(path, f"lacks the columns {missing}")
+    return table
+
+
 def fail_on_bad_params(err: ParamsError) -> None:
     """One clear line and exit code 2 for a bad parameter, before any output is written."""
     print(f"params.yaml: {err}", file=sys.stderr)
@@ -82,4 +118,19 @@ def exit_on_stop(stage: str, resumable: bool) -> Iterator[None]:
         raise SystemExit(128 + stop.signum) from None
     except RoleFailed as err:
         print(f"{stage}: {err}", file=sys.stderr)
+        raise SystemExit(1) from None
+
+
+@contextmanager
+def exit_on_bad_file(stage: str) -> Iterator[None]:
+    """A damaged or wrong input file (CheckpointError) ends the stage with one line on stderr and exit 1.
+
+    The error's message already names the file's path and the fix (``dvc checkout``/``dvc pull``, or
+    deleting a training checkpoint); a traceback would only bury it. Stages wrap their whole ``main`` in
+    it, so that every reader is covered; a non-zero exit keeps DVC from recording outputs.
+    """
+    try:
+        yield
+    except CheckpointError as err:
+        print(f"{stage}: error: {err}", file=sys.stderr)
         raise SystemExit(1) from None

@@ -6,14 +6,19 @@ curve.tsv}, writes metrics/selection.json.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-
-import pandas as pd
 
 from scinet.analysis import COORDS, kept_settled_step, load_selection_model, selection_metrics
 from scinet.params import ParamsError, parse_env
-from stages.common import fail_on_bad_params, made_by, read_params, write_metrics
+from stages.common import (
+    exit_on_bad_file,
+    fail_on_bad_params,
+    made_by,
+    read_json,
+    read_params,
+    read_tsv,
+    write_metrics,
+)
 
 
 def main() -> None:
@@ -30,14 +35,15 @@ def main() -> None:
     }
     planes = {name: tuple(COORDS[a] for a in env.objective(name).plane_axes) for name in objectives}
     metrics = selection_metrics(model.encoder, decoder_selection, planes, grid_size)
-    training = json.loads(Path("metrics/selection/training.json").read_text())
+    training = read_json(Path("metrics/selection/training.json"), ("final_losses", "steps_per_decoder"))
     metrics["final_losses"] = training["final_losses"]
     metrics["steps_per_decoder"] = training["steps_per_decoder"]
-    curve = pd.read_csv("metrics/selection/curve.tsv", sep="\t")
+    curve = read_tsv(Path("metrics/selection/curve.tsv"), ("step",))
     metrics["kept_settled_at_step"] = kept_settled_step(curve)
     write_metrics(Path("metrics/selection.json"), metrics, made_by(raw, ["env"], "cpu"))
     print(f"evaluate: verdict {'PASS' if metrics['verdict'] else 'FAIL'}")
 
 
 if __name__ == "__main__":
-    main()
+    with exit_on_bad_file("evaluate"):
+        main()

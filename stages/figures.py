@@ -8,7 +8,6 @@ plots/selection_values.png and plots/latent_responses.png.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pandas as pd
@@ -16,14 +15,12 @@ import pandas as pd
 from scinet import figures
 from scinet.analysis import latent_over_grid, load_selection_model
 from scinet.params import ParamsError, parse_env
-from stages.common import fail_on_bad_params, read_params
+from stages.common import exit_on_bad_file, fail_on_bad_params, read_json, read_params, read_tsv
 
 PLOTS = Path("plots")
 ZENODO = Path("data/zenodo")
-
-
-def read_tsv(path: Path) -> pd.DataFrame:
-    return pd.read_csv(path, sep="\t")
+CURVE_COLUMNS = ("episodes", "mean_steps")
+AGENT_KEYS = ("softmax", "optimal_mean")
 
 
 def published_tables() -> dict[str, pd.DataFrame | None]:
@@ -33,7 +30,7 @@ def published_tables() -> dict[str, pd.DataFrame | None]:
     after a fetch that failed.
     """
     status_file = ZENODO / "status.json"
-    status = json.loads(status_file.read_text()) if status_file.is_file() else {}
+    status = read_json(status_file) if status_file.is_file() else {}
     tables: dict[str, pd.DataFrame | None] = {}
     for name in ("episodes", "losses", "selection"):
         path = ZENODO / f"{name}.tsv"
@@ -51,8 +48,8 @@ def main() -> None:
     published = published_tables()
 
     names = list(env.objectives)
-    curves = {name: read_tsv(Path(f"metrics/policy/{name}_curve.tsv")) for name in names}
-    policy = {name: json.loads(Path(f"metrics/policy/{name}.json").read_text()) for name in names}
+    curves = {name: read_tsv(Path(f"metrics/policy/{name}_curve.tsv"), CURVE_COLUMNS) for name in names}
+    policy = {name: read_json(Path(f"metrics/policy/{name}.json"), AGENT_KEYS) for name in names}
     figures.learning_curves(
         curves,
         {name: float(policy[name]["optimal_mean"]) for name in names},
@@ -62,10 +59,10 @@ def main() -> None:
     )
 
     model, objectives = load_selection_model(Path("models/selection/model.pt"))  # decoder k: objectives[k]
-    selection = json.loads(Path("metrics/selection.json").read_text())
+    selection = read_json(Path("metrics/selection.json"), ("encoder", "decoders"))
     encoder = selection["encoder"]
     encodes = {int(k): v for k, v in encoder["encodes"].items()}
-    curve = read_tsv(Path("metrics/selection/curve.tsv"))
+    curve = read_tsv(Path("metrics/selection/curve.tsv"), ("step",))
     figures.selection_losses(curve, objectives, PLOTS / "selection_losses.png", published["losses"])
     planes = {name: selection["decoders"][name]["plane"] for name in objectives}
     figures.selection_values(
@@ -80,4 +77,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    with exit_on_bad_file("figures"):
+        main()

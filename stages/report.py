@@ -6,15 +6,16 @@ metrics/report.md (the README quotes it for the defaults; every experiment gets 
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
 from scinet.params import ParamsError, parse_env
 from scinet.report import results_table
-from stages.common import fail_on_bad_params, read_params
+from stages.common import exit_on_bad_file, fail_on_bad_params, read_json, read_params
 
 REPORT = Path("metrics/report.md")
+AGENT_KEYS = ("softmax", "optimal_mean")
+SELECTION_KEYS = ("encoder", "decoders", "final_losses", "steps_per_decoder", "verdict")
 
 
 def main() -> None:
@@ -22,8 +23,8 @@ def main() -> None:
         env = parse_env(read_params().get("env"))
     except ParamsError as err:
         fail_on_bad_params(err)
-    agents = {name: json.loads(Path(f"metrics/policy/{name}.json").read_text()) for name in env.objectives}
-    selection = json.loads(Path("metrics/selection.json").read_text())
+    agents = {name: read_json(Path(f"metrics/policy/{name}.json"), AGENT_KEYS) for name in env.objectives}
+    selection = read_json(Path("metrics/selection.json"), SELECTION_KEYS)
     tmp = REPORT.with_suffix(".md.tmp")
     tmp.write_text(results_table(agents, selection))
     os.replace(tmp, REPORT)
@@ -31,4 +32,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    with exit_on_bad_file("report"):
+        main()

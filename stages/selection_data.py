@@ -17,7 +17,14 @@ from scinet.params import ParamsError, parse_env, parse_policy
 from scinet.selection.generate import generate_selection_data
 from scinet.selection.params import parse_selection
 from scinet.trainer.run import run_device
-from stages.common import exit_on_stop, fail_on_bad_params, made_by, read_params, write_metrics
+from stages.common import (
+    exit_on_bad_file,
+    exit_on_stop,
+    fail_on_bad_params,
+    made_by,
+    read_params,
+    write_metrics,
+)
 
 OUT = Path("data/selection")
 PARAMS = ["env", "policy.beta", "policy.glow"] + [
@@ -59,4 +66,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    with exit_on_bad_file("selection_data"):
+        main()

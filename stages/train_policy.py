@@ -16,7 +16,14 @@ from scinet.evaluation import evaluate_agent
 from scinet.nets import DPSNetwork, save_checkpoint
 from scinet.params import ParamsError, parse_env, parse_policy
 from scinet.trainer.run import run_device, train_policy
-from stages.common import exit_on_stop, fail_on_bad_params, made_by, read_params, write_metrics
+from stages.common import (
+    exit_on_bad_file,
+    exit_on_stop,
+    fail_on_bad_params,
+    made_by,
+    read_params,
+    write_metrics,
+)
 
 
 def main(objective: str) -> None:
@@ -76,4 +83,5 @@ def _path_metrics(stats) -> dict[str, float]:  # type: ignore[no-untyped-def]
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    with exit_on_bad_file("train_policy"):
+        main(sys.argv[1])

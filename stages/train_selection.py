@@ -18,7 +18,14 @@ from scinet.selection.data import SelectionData
 from scinet.selection.params import parse_selection
 from scinet.selection.training import train_selection
 from scinet.trainer.run import resolve_device
-from stages.common import exit_on_stop, fail_on_bad_params, made_by, read_params, write_metrics
+from stages.common import (
+    exit_on_bad_file,
+    exit_on_stop,
+    fail_on_bad_params,
+    made_by,
+    read_params,
+    write_metrics,
+)
 
 PARAMS = ["env"] + [
     f"selection.{key}"
@@ -42,7 +49,7 @@ def main() -> None:
 
     objectives = list(env.objectives)
     grid_size = env.objective(objectives[0]).grid_size
-    data = [SelectionData.load(Path(f"data/selection/{name}.npz")) for name in objectives]
+    data = [SelectionData.load(Path(f"data/selection/{name}.npz"), grid_size) for name in objectives]
     with exit_on_stop("train_selection", resumable=True):
         result = train_selection(
             data, grid_size, config, Path("checkpoints/selection/model.pt"), show_progress=True
@@ -70,4 +77,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    with exit_on_bad_file("train_selection"):
+        main()

@@ -225,12 +225,14 @@ def test_cli_reads_our_checkpoints_and_prints_a_table(tmp_path: Path, capsys: py
 def test_cli_errors_are_one_line_and_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     save_checkpoint(tmp_path / "wide.pt", "autoencoder", DenseAutoencoder(DenseEncoder(latent_dim=10)))
     save_checkpoint(tmp_path / "other.pt", "dps-agent", {"input.0.weight": torch.zeros(3)})
+    fix = "check that it is the file you meant, or replace it with an intact copy"
     cases = {
         "missing.pt": "encoder checkpoint not found: missing.pt",
-        str(tmp_path / "wide.pt"): "not a checkpoint of a 36 -> 8 encoder: wide.pt: "
-        "encoder.abstraction.weight has shape (10, 32), expected (8, 32)",
-        str(tmp_path / "other.pt"): "not a checkpoint of a 36 -> 8 encoder: other.pt: "
-        "missing key encoder.input.0.weight",
+        str(tmp_path / "wide.pt"): f"not a checkpoint of a 36 -> 8 encoder: {tmp_path / 'wide.pt'}: "
+        f"encoder.abstraction.weight has shape (10, 32), expected (8, 32); {fix}",
+        str(tmp_path / "other.pt"): f"not a checkpoint of a 36 -> 8 encoder: {tmp_path / 'other.pt'}: "
+        "holds a scinet/dps-agent checkpoint where a scinet/autoencoder checkpoint or a "
+        f"scinet/selection-model checkpoint or a plain state dict belongs; {fix}",
     }
     for path, message in cases.items():
         code, out, err = _cli(capsys, "--checkpoint", path)

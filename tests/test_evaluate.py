@@ -109,7 +109,8 @@ def test_cli_evaluates_our_checkpoint_with_text_output(tmp_path: Path) -> None:
         ),
         (
             ("--agent", "{wrong}", "--objective", "env1"),
-            "not a DPS agent with 36 inputs: wrong.pt: selection.selectors has shape (10,), expected (36,)",
+            "not a DPS agent with 36 inputs: {wrong}: selection.selectors has shape (10,), expected (36,); "
+            "check that it is the file you meant, or replace it with an intact copy",
         ),
         (
             ("--agent", "{agent}", "--objective", "env1", "--params", "nowhere.yaml"),
@@ -120,8 +121,9 @@ def test_cli_evaluates_our_checkpoint_with_text_output(tmp_path: Path) -> None:
 def test_cli_errors_are_one_line_and_exit_2(tmp_path: Path, args: tuple[str, ...], message: str) -> None:
     save_checkpoint(tmp_path / "agent.pt", "dps-agent", DPSNetwork(36))
     save_checkpoint(tmp_path / "wrong.pt", "dps-agent", DPSNetwork(10))
-    filled = [a.format(agent=tmp_path / "agent.pt", wrong=tmp_path / "wrong.pt") for a in args]
+    paths = {"agent": tmp_path / "agent.pt", "wrong": tmp_path / "wrong.pt"}
+    filled = [a.format(**paths) for a in args]
     result = _run(*filled)
     assert result.returncode == 2
     assert result.stdout == ""
-    assert result.stderr.strip().splitlines() == [f"scinet evaluate: error: {message}"]
+    assert result.stderr.strip().splitlines() == [f"scinet evaluate: error: {message.format(**paths)}"]

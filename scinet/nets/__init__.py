@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from scinet.nets.autoencoder import DenseAutoencoder, DenseDecoder, DenseEncoder
 from scinet.nets.checkpoints import (
+    AUTOENCODER,
+    DPS_AGENT,
+    SELECTION_MODEL,
     Checkpoint,
     CheckpointError,
     check_state_dict,
@@ -11,12 +14,16 @@ from scinet.nets.checkpoints import (
     load_dps_agent,
     load_state_dict_file,
     read_checkpoint,
+    require_extra,
     save_checkpoint,
 )
 from scinet.nets.dps import DPSNetwork
 from scinet.nets.selection import SelectionNeurons
 
 __all__ = [
+    "AUTOENCODER",
+    "DPS_AGENT",
+    "SELECTION_MODEL",
     "Checkpoint",
     "CheckpointError",
     "DPSNetwork",
@@ -29,5 +36,6 @@ __all__ = [
     "load_dps_agent",
     "load_state_dict_file",
     "read_checkpoint",
+    "require_extra",
     "save_checkpoint",
 ]

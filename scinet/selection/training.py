@@ -22,7 +22,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from scinet.nets import read_checkpoint
+from scinet.errors import DELETE_CHECKPOINT
+from scinet.nets import read_checkpoint, require_extra
 from scinet.selection.config import SelectionTrainConfig
 from scinet.selection.data import SelectionData
 from scinet.selection.model import SelectionModel
@@ -79,12 +80,20 @@ def fingerprint(
 
 
 def _load(path: Path | None, run_fingerprint: str) -> _Saved | None:
+    """The resumable state in ``path`` if it is a checkpoint of this very run, None if there is none.
+
+    A checkpoint of other settings or data is replaced, with a log line. A damaged file, or one that is no
+    selection training checkpoint, raises CheckpointError advising to delete it rather than being
+    overwritten unseen.
+    """
     if path is None or not path.is_file():
         return None
-    saved = read_checkpoint(path)
-    if saved.kind != KIND or saved.extra.get("fingerprint") != run_fingerprint:
+    saved = read_checkpoint(path, kinds=(KIND,), fix=DELETE_CHECKPOINT)
+    if saved.extra.get("fingerprint") != run_fingerprint:
         LOG.info("ignoring %s: it was made with other settings or data", path)
         return None
+    fields = {f.name for f in dataclasses.fields(_Saved)} - {"weights"}
+    require_extra(path, saved, fields | {"fingerprint"}, DELETE_CHECKPOINT)
     extra = {k: v for k, v in saved.extra.items() if k != "fingerprint"}
     return _Saved(weights=saved.state_dict, **extra)
 

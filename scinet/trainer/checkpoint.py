@@ -17,7 +17,8 @@ from typing import Any
 from torch import Tensor
 
 from scinet.envs import SubGridConfig
-from scinet.nets import read_checkpoint, save_checkpoint
+from scinet.errors import DELETE_CHECKPOINT
+from scinet.nets import read_checkpoint, require_extra, save_checkpoint
 from scinet.trainer.config import PolicyConfig
 
 KIND = "policy-training"
@@ -54,11 +55,19 @@ def save_training_state(path: Path, state: TrainingState, run_fingerprint: str) 
 
 
 def load_training_state(path: Path, run_fingerprint: str) -> TrainingState | None:
-    """The saved state if ``path`` holds a checkpoint of this very run's settings, else None."""
+    """The saved state if ``path`` holds a checkpoint of this very run's settings, else None.
+
+    A checkpoint of other settings is another run's and is replaced (the fingerprint's purpose). A file
+    that is damaged, or is not a policy training checkpoint at all, raises CheckpointError advising to
+    delete it: overwriting it silently could throw away a model someone put there by mistake, and hours
+    of training if the damage were ours to repair.
+    """
     if not path.is_file():
         return None
-    saved = read_checkpoint(path)
-    if saved.kind != KIND or saved.extra.get("fingerprint") != run_fingerprint:
+    saved = read_checkpoint(path, kinds=(KIND,), fix=DELETE_CHECKPOINT)
+    if saved.extra.get("fingerprint") != run_fingerprint:
         return None
+    fields = {f.name for f in dataclasses.fields(TrainingState)} - {"weights"}
+    require_extra(path, saved, fields | {"fingerprint"}, DELETE_CHECKPOINT)
     extra = {k: v for k, v in saved.extra.items() if k != "fingerprint"}
     return TrainingState(weights=saved.state_dict, **extra)
