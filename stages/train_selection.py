@@ -2,7 +2,8 @@
 
 Usage: ``python -m stages.train_selection``. Reads data/selection/<objective>.npz, writes
 models/selection/model.pt, the curve metrics/selection/curve.tsv and metrics/selection/training.json.
-SIGINT/SIGTERM leave a checkpoint in checkpoints/selection/ that the next run resumes from.
+SIGINT/SIGTERM leave a checkpoint in checkpoints/selection/ that the next run resumes from; it is removed
+only once every output is written.
 """
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ import pandas as pd
 
 from scinet.nets import save_checkpoint
 from scinet.params import ParamsError, parse_env
+from scinet.selection.config import SelectionTrainConfig
 from scinet.selection.data import SelectionData
 from scinet.selection.params import parse_selection
-from scinet.selection.training import train_selection
+from scinet.selection.training import SelectionResult, train_selection
 from stages.common import exit_on_stop, fail_on_bad_params, read_params, write_json
 
 
@@ -31,12 +33,17 @@ def main() -> None:
 
     objectives = list(env.objectives)
     grid_size = env.objective(objectives[0]).grid_size
-    data = [SelectionData.load(Path(f"data/selection/{name}.npz")) for name in objectives]
-    with exit_on_stop("train_selection", resumable=True):
+    checkpoint = Path("checkpoints/selection/model.pt")
+    with exit_on_stop("train_selection", resumable=True, checkpoint=checkpoint):
+        data = [SelectionData.load(Path(f"data/selection/{name}.npz")) for name in objectives]
         result = train_selection(
-            data, grid_size, config, Path("checkpoints/selection/model.pt"), show_progress=True
+            data, grid_size, config, checkpoint, show_progress=True, keep_checkpoint=True
         )
+        _write_outputs(objectives, config, result)
+        checkpoint.unlink()
 
+
+def _write_outputs(objectives: list[str], config: SelectionTrainConfig, result: SelectionResult) -> None:
     save_checkpoint(
         Path("models/selection/model.pt"), "selection-model", result.weights,
         objectives=objectives, latent_dim=config.latent_dim, steps=result.steps,

@@ -23,10 +23,14 @@ from scinet.ps.learner import cells_to_percepts
 from scinet.selection.config import SelectionTrainConfig
 from scinet.selection.data import SelectionData
 from scinet.selection.model import NUM_ACTIONS, LossSettings, SelectionModel
+from scinet.trainer.divergence import require_finite_loss, require_finite_weights
 from scinet.trainer.run import StopSignals
 
 KIND = "selection-training"
 """Checkpoint kind of an unfinished selection run (see :func:`scinet.nets.save_checkpoint`)."""
+
+CHECK_SECONDS = 1.0
+"""How often a decoder feed makes sure its losses are finite between two curve reports."""
 
 
 def decoder_seeds(seed: int, num_decoders: int) -> list[int]:
@@ -36,6 +40,11 @@ def decoder_seeds(seed: int, num_decoders: int) -> list[int]:
     spawned children of ``SeedSequence(seed)``, so no two of them (nor the initialisation) coincide.
     """
     return [int(s.generate_state(1)[0]) for s in np.random.SeedSequence(seed).spawn(num_decoders)]
+
+
+def initial_feed_state() -> dict[str, Any]:
+    """A decoder feed's state before its first step (its stream is then seeded from the run seed)."""
+    return {"step": 0, "generator": None, "loss_sum": 0.0, "bce_sum": 0.0, "count": 0}
 
 
 def make_optimizer(parameters: list[torch.nn.Parameter], config: SelectionTrainConfig) -> torch.optim.Adam:
@@ -69,7 +78,7 @@ class DecoderFeed:
         self.actions = F.one_hot(actions, NUM_ACTIONS).float()
         self.targets = torch.as_tensor(data.targets, dtype=torch.float32, device=device)
         self.generator = torch.Generator(device=device)
-        state = state or {"step": 0, "generator": None, "loss_sum": 0.0, "bce_sum": 0.0, "count": 0}
+        state = state or initial_feed_state()
         if state["generator"] is None:
             self.generator.manual_seed(seed)
         else:
@@ -77,6 +86,7 @@ class DecoderFeed:
         self.step, self.count = state["step"], state["count"]
         self.loss_sum = torch.tensor(state["loss_sum"], device=device)
         self.bce_sum = torch.tensor(state["bce_sum"], device=device)
+        self.next_check = time.monotonic() + CHECK_SECONDS
 
     @property
     def finished(self) -> bool:
@@ -103,10 +113,23 @@ class DecoderFeed:
         self.step += 1
         if self.step % self.config.log_interval == 0 or self.step == self.config.steps:
             return self._report(model)
+        if time.monotonic() >= self.next_check:
+            self._require_finite()
         return None
+
+    def _require_finite(self) -> None:
+        """Raises :class:`~scinet.errors.Diverged` if a loss in the current window was not finite.
+
+        A NaN or infinite loss stays in the window's sums, so looking at them now and then catches every
+        one; reading them waits for the device, which is why it is not done on every step.
+        """
+        self.next_check = time.monotonic() + CHECK_SECONDS
+        for name, total in (("loss", self.loss_sum), ("reconstruction loss", self.bce_sum)):
+            require_finite_loss(float(total), f"decoder {self.index}", f"step {self.step} ({name})")
 
     def _report(self, model: SelectionModel) -> dict[str, Any]:
         """Mean losses over the window and the current selection values; empties the window."""
+        self._require_finite()
         report = {
             "decoder": self.index,
             "step": self.step,
@@ -211,7 +234,7 @@ class SelectionRun:
     config: SelectionTrainConfig
     device: torch.device
     seeds: list[int]
-    optimizers: list[dict[str, Any]]
+    optimizers: list[dict[str, Any] | None]
     decoders: list[dict[str, Any] | None]
     curve: Curve
     stop: StopSignals
@@ -231,11 +254,20 @@ class SelectionRun:
         return self.checkpoint is not None and elapsed >= self.config.checkpoint_interval
 
     def save(
-        self, weights: dict[str, Tensor], optimizers: list[dict[str, Any]], decoders: list[dict[str, Any]]
+        self,
+        weights: dict[str, Tensor],
+        optimizers: list[dict[str, Any] | None],
+        decoders: list[dict[str, Any]],
     ) -> None:
-        """Writes the resumable state (atomically); a run without a checkpoint path saves nothing."""
+        """Writes the resumable state (atomically); a run without a checkpoint path saves nothing.
+
+        Weights that are not finite raise :class:`~scinet.errors.Diverged` instead, keeping the last
+        good checkpoint.
+        """
         if self.checkpoint is None:
             return
+        steps = [d["step"] if d else 0 for d in decoders]
+        require_finite_weights(weights, "selection training", f"steps {steps}")
         save_checkpoint(
             self.checkpoint, KIND, weights, fingerprint=self.fingerprint, optimizers=optimizers,
             decoders=decoders, curve=self.curve.rows, pending=self.curve.pending,
