@@ -29,9 +29,6 @@ from scinet.trainer.run import StopSignals
 KIND = "selection-training"
 """Checkpoint kind of an unfinished selection run (see :func:`scinet.nets.save_checkpoint`)."""
 
-CHECK_SECONDS = 1.0
-"""How often a decoder feed makes sure its losses are finite between two curve reports."""
-
 
 def decoder_seeds(seed: int, num_decoders: int) -> list[int]:
     """One independent seed per decoder's random stream, derived from the run seed.
@@ -86,7 +83,6 @@ class DecoderFeed:
         self.step, self.count = state["step"], state["count"]
         self.loss_sum = torch.tensor(state["loss_sum"], device=device)
         self.bce_sum = torch.tensor(state["bce_sum"], device=device)
-        self.next_check = time.monotonic() + CHECK_SECONDS
 
     @property
     def finished(self) -> bool:
@@ -96,14 +92,27 @@ class DecoderFeed:
         """One optimiser step of decoder k; returns a curve report at each log interval and at the end.
 
         ``zero_grad`` sets gradients to None, so in the fused schedule's single optimiser the other
-        decoders' parameters (and their Adam moments) are left alone by this step.
+        decoders' parameters (and their Adam moments) are left alone by this step. A loss that is not
+        finite raises :class:`~scinet.errors.Diverged` before it can reach the shared weights; checking
+        it waits for the device once per step, a small price on a GPU for never training on NaNs.
         """
+        role, step = f"decoder {self.index}", f"step {self.step + 1}"
         batch, latent_dim = self.config.batch_size, model.encoder.selection.selectors.numel()
         rows = torch.randint(len(self.targets), (batch,), generator=self.generator, device=self.device)
         eps = torch.randn((batch, latent_dim), generator=self.generator, device=self.device)
-        loss = model.loss(
-            self.index, self.percepts[rows], self.actions[rows], self.targets[rows], eps, self.loss_settings
-        )
+        try:
+            loss = model.loss(
+                self.index,
+                self.percepts[rows],
+                self.actions[rows],
+                self.targets[rows],
+                eps,
+                self.loss_settings,
+            )
+        except RuntimeError:  # the BCE refuses a NaN reconstruction: weights diverged without a NaN loss
+            require_finite_weights(model.state_dict(), role, step)
+            raise
+        require_finite_loss(float(loss.total), role, step)
         optimizer.zero_grad(set_to_none=True)
         loss.total.backward()
         optimizer.step()
@@ -113,23 +122,10 @@ class DecoderFeed:
         self.step += 1
         if self.step % self.config.log_interval == 0 or self.step == self.config.steps:
             return self._report(model)
-        if time.monotonic() >= self.next_check:
-            self._require_finite()
         return None
-
-    def _require_finite(self) -> None:
-        """Raises :class:`~scinet.errors.Diverged` if a loss in the current window was not finite.
-
-        A NaN or infinite loss stays in the window's sums, so looking at them now and then catches every
-        one; reading them waits for the device, which is why it is not done on every step.
-        """
-        self.next_check = time.monotonic() + CHECK_SECONDS
-        for name, total in (("loss", self.loss_sum), ("reconstruction loss", self.bce_sum)):
-            require_finite_loss(float(total), f"decoder {self.index}", f"step {self.step} ({name})")
 
     def _report(self, model: SelectionModel) -> dict[str, Any]:
         """Mean losses over the window and the current selection values; empties the window."""
-        self._require_finite()
         report = {
             "decoder": self.index,
             "step": self.step,
