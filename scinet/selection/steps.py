@@ -112,7 +112,7 @@ class DecoderFeed:
         except RuntimeError:  # the BCE refuses a NaN reconstruction: weights diverged without a NaN loss
             require_finite_weights(model.state_dict(), role, step)
             raise
-        require_finite_loss(float(loss.total), role, step)
+        require_finite_loss(float(loss.total.detach()), role, step)
         optimizer.zero_grad(set_to_none=True)
         loss.total.backward()
         optimizer.step()
