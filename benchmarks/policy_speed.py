@@ -15,7 +15,8 @@ import platform
 import torch
 
 from scinet.envs import SubGridConfig
-from scinet.trainer import PolicyConfig, train_policy
+from scinet.trainer.config import PolicyConfig
+from scinet.trainer.run import train_policy
 
 ENV1 = SubGridConfig(grid_size=(12, 12, 12), plane=(1, 1, 0), reward_pos=(6, 11), max_steps=400)
 
@@ -39,7 +40,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2, 4])
     args = parser.parse_args()
     base = PolicyConfig(
-        device=args.device, episodes=args.episodes, envs_per_worker=args.envs_per_worker,
+        device=args.device, predictors=1, episodes=args.episodes, envs_per_worker=args.envs_per_worker,
         log_interval=max(args.episodes // 20, 1),
     )  # fmt: skip
     runs = [("serial", dataclasses.replace(base, mode="serial", workers=2))]

@@ -14,13 +14,44 @@ from typing import Any
 import yaml
 
 from scinet.errors import ParamsError, RoleFailed, TrainingInterrupted
+from scinet.provenance import provenance
 
 PARAMS_FILE = Path("params.yaml")
 
 
 def read_params() -> dict[str, Any]:
-    """The whole params.yaml as plain data; the stage passes its sections to ``scinet.params``."""
-    return yaml.safe_load(PARAMS_FILE.read_text())
+    """The whole params.yaml as plain data; the stage passes its sections to ``scinet.params``.
+
+    A file that is not YAML, or not a mapping of sections, ends the stage with one line, like a bad value.
+    """
+    try:
+        raw = yaml.safe_load(PARAMS_FILE.read_text())
+    except yaml.YAMLError as err:
+        fail_on_bad_params(ParamsError(f"not valid YAML ({' '.join(str(err).split())})"))
+    if not isinstance(raw, dict):
+        fail_on_bad_params(ParamsError(f"expected a mapping of sections, got {type(raw).__name__}"))
+    return raw
+
+
+def made_by(raw: dict[str, Any], keys: list[str], device: str) -> dict[str, Any]:
+    """The provenance record of a stage's output: the params it depends on (``keys`` exactly as its
+    ``params`` in dvc.yaml, so that they compare with dvc.lock), the device and the versions."""
+    params = {}
+    for key in keys:
+        value: Any = raw
+        for part in key.split("."):
+            value = value[part]
+        params[key] = value
+    return provenance(params, device)
+
+
+def write_metrics(path: Path, metrics: dict[str, Any], record: dict[str, Any]) -> None:
+    """Writes a metrics JSON with its provenance record under ``provenance``, wrapped in a one-element list.
+
+    DVC turns every number and string of a metrics file into a `dvc exp show` column but skips lists; the
+    params are columns already (from params.yaml), so the record stays in the file without doubling them.
+    """
+    write_json(path, {**metrics, "provenance": [record]})
 
 
 def write_json(path: Path, data: Any) -> None:

@@ -13,12 +13,13 @@ import pandas as pd
 
 from scinet.analysis import COORDS, kept_settled_step, load_selection_model, selection_metrics
 from scinet.params import ParamsError, parse_env
-from stages.common import fail_on_bad_params, read_params, write_json
+from stages.common import fail_on_bad_params, made_by, read_params, write_metrics
 
 
 def main() -> None:
+    raw = read_params()
     try:
-        env = parse_env(read_params().get("env"))
+        env = parse_env(raw.get("env"))
     except ParamsError as err:
         fail_on_bad_params(err)
     model, objectives = load_selection_model(Path("models/selection/model.pt"))
@@ -34,7 +35,7 @@ def main() -> None:
     metrics["steps_per_decoder"] = training["steps_per_decoder"]
     curve = pd.read_csv("metrics/selection/curve.tsv", sep="\t")
     metrics["kept_settled_at_step"] = kept_settled_step(curve)
-    write_json(Path("metrics/selection.json"), metrics)
+    write_metrics(Path("metrics/selection.json"), metrics, made_by(raw, ["env"], "cpu"))
     print(f"evaluate: verdict {'PASS' if metrics['verdict'] else 'FAIL'}")
 
 

@@ -3,7 +3,8 @@
 Usage: ``python -m stages.fetch_zenodo``. Reads ``zenodo.record`` and writes data/zenodo/ (status.json, raw/,
 unpacked/, episodes.tsv, losses.tsv, selection.tsv; see scinet/zenodo/fetch.py). Without network access it
 writes only data/zenodo/status.json with ``available: false`` and the reason, and exits 0; a bad record
-(HTTP error, checksum mismatch, malformed metadata) exits 1 and leaves data/zenodo/ as it was.
+(HTTP error, checksum mismatch, malformed metadata, an unsafe, conflicting or too large archive, a record
+that changed during the download) prints one line, exits 1 and leaves data/zenodo/ as it was.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from scinet.params import ParamsError
+from scinet.errors import ParamsError
 from scinet.zenodo import ZenodoError, ZenodoParamsError, fetch_record, parse_zenodo_params
 from stages.common import fail_on_bad_params, read_params
 

@@ -18,10 +18,16 @@ from scinet.params import ParamsError, parse_env, parse_policy
 from scinet.selection.config import SelectionDataConfig
 from scinet.selection.generate import generate_selection_data
 from scinet.selection.params import parse_selection
-from scinet.trainer import PolicyConfig
-from stages.common import exit_on_stop, fail_on_bad_params, read_params, write_json
+from scinet.trainer.config import PolicyConfig
+from scinet.trainer.run import run_device
+from stages.common import exit_on_stop, fail_on_bad_params, made_by, read_params, write_metrics
 
 OUT = Path("data/selection")
+PARAMS = ["env", "policy.beta", "policy.glow"] + [
+    f"selection.{key}"
+    for key in ("mode", "device", "workers", "predictors", "envs_per_worker", "samples", "seed")
+]
+"""The params this stage depends on, as its ``params`` in dvc.yaml."""
 
 
 def main() -> None:
@@ -38,7 +44,8 @@ def main() -> None:
     with exit_on_stop("selection_data", resumable=False):
         for objective, world in env.objectives.items():
             summary[objective] = _generate(objective, world, config, policy)
-    write_json(Path("metrics/selection_data.json"), summary)
+        record = made_by(raw, PARAMS, str(run_device(config.mode, config.device)))
+        write_metrics(Path("metrics/selection_data.json"), summary, record)
 
 
 def _generate(

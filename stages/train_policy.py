@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import sys
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -18,8 +19,9 @@ from scinet.envs import SubGridConfig
 from scinet.evaluation import evaluate_agent
 from scinet.nets import DPSNetwork, save_checkpoint
 from scinet.params import ParamsError, parse_env, parse_policy
-from scinet.trainer import PolicyConfig, TrainingResult, train_policy
-from stages.common import exit_on_stop, fail_on_bad_params, read_params, write_json
+from scinet.trainer.config import PolicyConfig
+from scinet.trainer.run import TrainingResult, run_device, train_policy
+from stages.common import exit_on_stop, fail_on_bad_params, made_by, read_params, write_metrics
 
 
 def main(objective: str) -> None:
@@ -31,14 +33,18 @@ def main(objective: str) -> None:
         fail_on_bad_params(err)
     logging.basicConfig(level=logging.INFO, format="train_policy: %(message)s")
 
+    keys = ["env.grid_size", "env.max_steps", f"env.objectives.{objective}", "policy"]  # as in dvc.yaml
+    record = made_by(raw, keys, str(run_device(policy.mode, policy.device)))
     checkpoint = Path(f"checkpoints/policy/{objective}.pt")
     with exit_on_stop("train_policy", resumable=True, checkpoint=checkpoint):
         result = train_policy(env, policy, checkpoint, show_progress=True, keep_checkpoint=True)
-        _write_outputs(objective, env, policy, result)
+        _write_outputs(objective, env, policy, result, record)
         checkpoint.unlink()
 
 
-def _write_outputs(objective: str, env: SubGridConfig, policy: PolicyConfig, result: TrainingResult) -> None:
+def _write_outputs(
+    objective: str, env: SubGridConfig, policy: PolicyConfig, result: TrainingResult, record: dict[str, Any]
+) -> None:
     """The model, its evaluation (softmax and greedy path lengths) and the learning curve."""
     stats = result.stats
     wall_seconds = stats.wall_seconds  # training only, across resumes; evaluation is not counted
@@ -47,7 +53,7 @@ def _write_outputs(objective: str, env: SubGridConfig, policy: PolicyConfig, res
     agent.eval()
     save_checkpoint(
         Path(f"models/policy/{objective}.pt"), "dps-agent", agent, objective=objective,
-        hidden=list(policy.hidden), episodes=stats.episodes,
+        hidden=list(policy.hidden), episodes=stats.episodes, provenance=record,
     )  # fmt: skip
     logging.info("evaluating the agent on %d episodes", policy.eval_episodes)
     softmax = evaluate_agent(agent, env, policy.eval_episodes, seed=policy.seed, beta=policy.beta)
@@ -56,7 +62,7 @@ def _write_outputs(objective: str, env: SubGridConfig, policy: PolicyConfig, res
     curve = Path(f"metrics/policy/{objective}_curve.tsv")
     curve.parent.mkdir(parents=True, exist_ok=True)
     pd.DataFrame(stats.curve_rows()).to_csv(curve, sep="\t", index=False)
-    write_json(
+    write_metrics(
         Path(f"metrics/policy/{objective}.json"),
         {
             "softmax": _path_metrics(softmax),
@@ -70,6 +76,7 @@ def _write_outputs(objective: str, env: SubGridConfig, policy: PolicyConfig, res
             "wall_seconds": round(wall_seconds, 1),
             "mode": policy.mode,
         },
+        record,
     )
 
 

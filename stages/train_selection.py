@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -19,7 +20,18 @@ from scinet.selection.config import SelectionTrainConfig
 from scinet.selection.data import SelectionData
 from scinet.selection.params import parse_selection
 from scinet.selection.training import SelectionResult, train_selection
-from stages.common import exit_on_stop, fail_on_bad_params, read_params, write_json
+from scinet.trainer.run import resolve_device
+from stages.common import exit_on_stop, fail_on_bad_params, made_by, read_params, write_metrics
+
+PARAMS = ["env"] + [
+    f"selection.{key}"
+    for key in (
+        "schedule", "device", "steps", "batch_size", "learning_rate", "weight_decay", "latent_dim",
+        "target_weight", "decoder_selection_weight", "encoder_selection_weight", "reconstruction_weight",
+        "reconstruction_bce", "seed", "log_interval", "checkpoint_interval",
+    )
+]  # fmt: skip
+"""The params this stage depends on, as its ``params`` in dvc.yaml."""
 
 
 def main() -> None:
@@ -33,25 +45,28 @@ def main() -> None:
 
     objectives = list(env.objectives)
     grid_size = env.objective(objectives[0]).grid_size
+    record = made_by(raw, PARAMS, str(resolve_device(config.device)))
     checkpoint = Path("checkpoints/selection/model.pt")
     with exit_on_stop("train_selection", resumable=True, checkpoint=checkpoint):
         data = [SelectionData.load(Path(f"data/selection/{name}.npz")) for name in objectives]
         result = train_selection(
             data, grid_size, config, checkpoint, show_progress=True, keep_checkpoint=True
         )
-        _write_outputs(objectives, config, result)
+        _write_outputs(objectives, config, result, record)
         checkpoint.unlink()
 
 
-def _write_outputs(objectives: list[str], config: SelectionTrainConfig, result: SelectionResult) -> None:
+def _write_outputs(
+    objectives: list[str], config: SelectionTrainConfig, result: SelectionResult, record: dict[str, Any]
+) -> None:
     save_checkpoint(
         Path("models/selection/model.pt"), "selection-model", result.weights,
-        objectives=objectives, latent_dim=config.latent_dim, steps=result.steps,
+        objectives=objectives, latent_dim=config.latent_dim, steps=result.steps, provenance=record,
     )  # fmt: skip
     curve = Path("metrics/selection/curve.tsv")
     curve.parent.mkdir(parents=True, exist_ok=True)
     pd.DataFrame(result.curve).to_csv(curve, sep="\t", index=False)
-    write_json(
+    write_metrics(
         Path("metrics/selection/training.json"),
         {
             "final_losses": {k: round(v, 6) for k, v in result.final_losses.items()},
@@ -60,6 +75,7 @@ def _write_outputs(objectives: list[str], config: SelectionTrainConfig, result: 
             "wall_seconds": round(result.wall_seconds, 1),
             "schedule": config.schedule,
         },
+        record,
     )
 
 

@@ -24,6 +24,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import quote, unquote
 
 HOST = "zenodo.org"
 
@@ -138,7 +139,11 @@ def md5(data: bytes) -> str:
 
 @dataclass
 class FakeRecord:
-    """A record: files by name, plus what to get wrong (a false md5 in the metadata, a missing file)."""
+    """A record: files by name, plus what to get wrong (a false md5 in the metadata, a missing file).
+
+    A name may be hostile (``../x``, an absolute path): its link quotes it twice, because zenodo-get unquotes
+    a link once before requesting it and the server unquotes the path once more, so the file is still served.
+    """
 
     files: dict[str, bytes]
     claimed_md5: dict[str, str] = field(default_factory=dict)
@@ -161,18 +166,31 @@ class FakeRecord:
                     "key": name,
                     "size": len(data),
                     "checksum": f"md5:{self.claimed_md5.get(name, md5(data))}",
-                    "links": {"self": f"https://{HOST}/api/records/{record}/files/{name}/content"},
+                    "links": {
+                        "self": f"https://{HOST}/api/records/{record}/files/{_quote_twice(name)}/content"
+                    },
                 }
                 for index, (name, data) in enumerate(self.files.items())
             ],
         }
 
 
+def _quote_twice(name: str) -> str:
+    return quote(quote(name, safe=""), safe="")
+
+
 class FakeZenodo:
-    """The TLS server behind the proxy: serves records and their files, logs every request path."""
+    """The TLS server behind the proxy: serves records and their files, logs every request path.
+
+    ``queued[record]`` holds versions of a record served one per JSON request before ``records[record]``:
+    a record that changes between the stage's own read and zenodo-get's. Files are served from the version
+    of the record whose JSON was served last.
+    """
 
     def __init__(self, certificates: Certificates) -> None:
         self.records: dict[str, FakeRecord] = {}
+        self.queued: dict[str, list[FakeRecord]] = {}
+        self._served: dict[str, FakeRecord] = {}
         self.raw_metadata: dict[str, bytes] = {}  # record -> body served verbatim (malformed records)
         self.requests: list[str] = []
         self._lock = threading.Lock()
@@ -211,17 +229,20 @@ class FakeZenodo:
             record = parts[2]
             if record in self.raw_metadata:
                 return 200, self.raw_metadata[record]
-            if record in self.records:
-                return 200, json.dumps(self.records[record].metadata(record)).encode()
+            queued = self.queued.get(record)
+            version = queued.pop(0) if queued else self.records.get(record)
+            if version is not None:
+                self._served[record] = version
+                return 200, json.dumps(version.metadata(record)).encode()
         if (
             len(parts) == 6
             and parts[:2] == ["api", "records"]
             and parts[3] == "files"
             and parts[5] == "content"
         ):
-            fake = self.records.get(parts[2])
-            if fake is not None and parts[4] in fake.files and parts[4] not in fake.missing:
-                return 200, fake.files[parts[4]]
+            fake, name = self._served.get(parts[2]), unquote(parts[4])
+            if fake is not None and name in fake.files and name not in fake.missing:
+                return 200, fake.files[name]
         return 404, b'{"status": 404, "message": "not found"}'
 
     def file_downloads(self) -> list[str]:

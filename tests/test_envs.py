@@ -20,12 +20,12 @@ def test_passes_gymnasium_env_checker() -> None:
     assert obs.shape == (36,) and obs.dtype == np.float32 and obs.sum() == 3
 
 
-def test_defaults_are_the_originals() -> None:
+def test_defaults_are_the_papers_env1() -> None:
     cfg = SubGridConfig()
-    assert cfg.grid_size == (50, 50, 50)
+    assert cfg.grid_size == (12, 12, 12)
     assert cfg.plane == (1, 1, 0)
-    assert cfg.reward_pos == (0, 0)
-    assert cfg.max_steps == 0
+    assert cfg.reward_pos == (6, 11)
+    assert cfg.max_steps == 400
     assert cfg.plane_walls == ()
 
 

@@ -34,7 +34,9 @@ from scinet.nets import read_checkpoint
 from scinet.selection.config import SelectionTrainConfig
 from scinet.selection.data import SelectionData
 from scinet.selection.training import train_selection
-from scinet.trainer import PolicyConfig, supervision, train_policy
+from scinet.trainer import supervision
+from scinet.trainer.config import PolicyConfig
+from scinet.trainer.run import train_policy
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY_ENV = {

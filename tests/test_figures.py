@@ -131,9 +131,9 @@ def test_stage_reads_zenodo_only_when_status_says_available(tmp_path: Path) -> N
         (zenodo / "status.json").write_text(json.dumps({"available": available, "reason": "offline"}))
         for name, table in zenodo_tables().items():
             table.to_csv(zenodo / f"{name}.tsv", sep="\t", index=False)
-    stages = Path(__file__).resolve().parents[1] / "stages"
+    root = Path(__file__).resolve().parents[1]
     code = (  # one interpreter for both cases: importing the stage imports torch
-        f"import os, sys; sys.path.insert(0, {str(stages)!r}); import figures as f\n"
+        f"import os, sys; sys.path.insert(0, {str(root)!r}); import stages.figures as f\n"
         "for case in ('False', 'True'):\n"
         "    os.chdir(case); t = f.published_tables(); os.chdir('..')\n"
         "    print('tables', sorted(k for k, v in t.items() if v is not None))\n"

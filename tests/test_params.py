@@ -94,7 +94,7 @@ def test_cuda_without_a_gpu_is_refused_up_front() -> None:
 
 
 def test_linear_learning_rate_schedule_reaches_its_end_value() -> None:
-    from scinet.trainer import PolicyConfig
+    from scinet.trainer.config import PolicyConfig
 
     constant = PolicyConfig(episodes=1000)
     assert constant.learning_rate_at(0) == constant.learning_rate_at(1000) == 5e-5
@@ -143,3 +143,123 @@ def test_bad_selection_values_name_their_key(key: str, value: object, message: s
 
     with pytest.raises(ParamsError, match=message):
         parse_selection({**_selection_section(), key: value})
+
+
+def _all_sections() -> dict:
+    return yaml.safe_load((ROOT / "params.yaml").read_text())
+
+
+def _parse(section: str, raw: dict) -> object:
+    from scinet.params import parse_policy
+    from scinet.selection.params import parse_selection
+
+    return {"env": parse_env, "policy": parse_policy, "selection": parse_selection}[section](raw)
+
+
+@pytest.mark.parametrize(
+    ("section", "path"),
+    [
+        ("env", ["grid_size"]),
+        ("env", ["max_steps"]),
+        ("env", ["objectives", "env2", "reward_pos"]),
+        ("policy", ["learning_rate"]),
+        ("policy", ["hidden"]),
+        ("policy", ["seed"]),
+        ("selection", ["steps"]),
+        ("selection", ["samples"]),
+    ],
+)
+def test_a_missing_key_is_an_error_naming_it(section: str, path: list[str]) -> None:
+    raw = _all_sections()[section]
+    parent = raw
+    for key in path[:-1]:
+        parent = parent[key]
+    del parent[path[-1]]
+    with pytest.raises(ParamsError, match=rf"^{section}\.{'.'.join(path)}: missing"):
+        _parse(section, raw)
+
+
+@pytest.mark.parametrize("value", [float("inf"), float("-inf"), float("nan")])
+@pytest.mark.parametrize(
+    ("section", "key"),
+    [
+        ("policy", "learning_rate"),
+        ("policy", "checkpoint_interval"),
+        ("selection", "encoder_selection_weight"),
+    ],
+)
+def test_non_finite_numbers_are_refused(section: str, key: str, value: float) -> None:
+    raw = _all_sections()[section]
+    raw[key] = value
+    with pytest.raises(ParamsError, match=rf"^{section}\.{key}: expected a finite number"):
+        _parse(section, raw)
+
+
+def test_yaml_infinity_is_refused_as_written_in_params_yaml() -> None:
+    raw = yaml.safe_load(
+        yaml.safe_dump(_all_sections()).replace("learning_rate: 5.0e-05", "learning_rate: .inf")
+    )
+    with pytest.raises(ParamsError, match=r"^policy\.learning_rate: expected a finite number, got inf"):
+        _parse("policy", raw["policy"])
+
+
+@pytest.mark.parametrize("section", ["policy", "selection"])
+def test_seeds_are_not_negative(section: str) -> None:
+    raw = _all_sections()[section]
+    raw["seed"] = -1
+    with pytest.raises(ParamsError, match=rf"^{section}\.seed: must be >= 0, got -1"):
+        _parse(section, raw)
+
+
+@pytest.mark.parametrize(
+    ("section", "key", "value"),
+    [
+        ("policy", "envs_per_worker", 10**9),
+        ("policy", "hidden", [10**6, 10**6]),
+        ("policy", "batch_size", 10**12),
+        ("policy", "eval_episodes", 10**14),
+        ("selection", "samples", 10**13),
+        ("selection", "batch_size", 10**12),
+        ("selection", "latent_dim", 10**12),
+    ],
+)
+def test_sizes_that_cannot_fit_in_memory_are_refused(section: str, key: str, value: object) -> None:
+    raw = _all_sections()[section]
+    raw[key] = value
+    with pytest.raises(
+        ParamsError, match=rf"^{section}\.{key}: needs about [\d,.]+ GiB of memory .*this machine"
+    ):
+        _parse(section, raw)
+
+
+def test_a_grid_too_large_for_the_data_format_is_refused_before_any_world_is_built() -> None:
+    raw = _all_sections()["env"]
+    raw["grid_size"] = [100_000, 100_000, 100_000]  # 10^15 cells: building a world would exhaust memory
+    with pytest.raises(ParamsError, match=r"^env\.grid_size: every side must be <= 127"):
+        parse_env(raw)
+
+
+def test_library_defaults_are_the_originals() -> None:
+    from scinet.selection.config import SelectionDataConfig, SelectionTrainConfig
+    from scinet.trainer.config import PolicyConfig
+
+    policy = PolicyConfig()
+    assert (policy.workers, policy.predictors, policy.trainers, policy.envs_per_worker) == (21, 2, 1, 1)
+    assert (policy.batch_size, policy.learning_rate, policy.weight_decay) == (200, 5e-5, 1e-5)
+    assert (policy.glow, policy.gamma, policy.beta) == (0.1, 0.01, 0.5)
+    assert (policy.lr_schedule, policy.unrewarded_steps) == ("constant", "drop")
+    assert policy.hidden == (128, 128, 128, 128, 64, 32)
+    assert SelectionDataConfig().samples == 200_000
+    train = SelectionTrainConfig()
+    assert (train.schedule, train.steps, train.batch_size, train.learning_rate) == (
+        "async",
+        830_000,
+        200,
+        1e-4,
+    )
+    assert (train.target_weight, train.decoder_selection_weight, train.encoder_selection_weight) == (
+        1,
+        0.04,
+        0.02,
+    )
+    assert (train.reconstruction_weight, train.reconstruction_bce, train.latent_dim) == (10, "sigmoid", 8)

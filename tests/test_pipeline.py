@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from provenance import check_outputs_match_the_lock
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -44,6 +45,9 @@ def test_repro_writes_the_optimal_paths(repo: Path) -> None:
     result = _run([sys.executable, "-m", "dvc", "repro", "optimal_paths"], repo)
     assert result.returncode == 0, result.stderr
     metrics = json.loads((repo / "metrics" / "optimal_paths.json").read_text())
+    assert metrics.pop("provenance")[0]["params"] == {
+        "env": yaml.safe_load((repo / "params.yaml").read_text())["env"]
+    }
     assert metrics == {
         "env1": {"optimal_mean_path": 8.5594},
         "env2": {"optimal_mean_path": 8.5594},
@@ -51,6 +55,26 @@ def test_repro_writes_the_optimal_paths(repo: Path) -> None:
     }
     again = _run([sys.executable, "-m", "dvc", "repro", "optimal_paths"], repo)
     assert "didn't change, skipping" in again.stdout
+
+
+def test_a_stage_runs_the_code_of_the_checkout_it_runs_in(repo: Path) -> None:
+    """DVC hashes the copy's code (as in `dvc exp run --temp` or `--queue`), so the copy's code must run.
+
+    The test interpreter's own scinet (the editable install) is this repository's, which the copy alters.
+    """
+    paths = repo / "scinet" / "envs" / "paths.py"
+    paths.write_text(
+        paths.read_text() + "\n\ndef optimal_mean_path(config):  # altered in this copy\n    return 42.0\n"
+    )
+    result = _run([sys.executable, "-m", "dvc", "repro", "optimal_paths"], repo)
+    assert result.returncode == 0, result.stderr
+    metrics = json.loads((repo / "metrics" / "optimal_paths.json").read_text())
+    del metrics["provenance"]
+    assert {name: m["optimal_mean_path"] for name, m in metrics.items()} == {
+        "env1": 42,
+        "env2": 42,
+        "env3": 42,
+    }
 
 
 def test_bad_param_fails_with_one_line_and_writes_nothing(repo: Path) -> None:
@@ -95,6 +119,7 @@ def test_the_whole_pipeline_runs_at_tiny_params(repo: Path) -> None:
         assert (repo / "models" / "policy" / f"{env}.pt").is_file()
         assert json.loads((repo / "metrics" / "policy" / f"{env}.json").read_text())["episodes"] >= 300
     data = json.loads((repo / "metrics" / "selection_data.json").read_text())
+    del data["provenance"]
     assert {env: data[env]["samples"] for env in data} == {"env1": 300, "env2": 300, "env3": 300}
     assert sorted(p.name for p in (repo / "data" / "selection").iterdir()) == [
         "env1.npz", "env2.npz", "env3.npz",
@@ -121,8 +146,32 @@ def test_the_whole_pipeline_runs_at_tiny_params(repo: Path) -> None:
 
     again = _run([sys.executable, "-m", "dvc", "status"], repo)
     assert again.stdout.split() == ["fetch_zenodo:", "always", "changed"]  # everything else is up to date
+    checked = check_outputs_match_the_lock(repo)
+    assert len(checked) == 11  # optimal paths, 3 agents and their metrics, data, model, training, selection
 
+    _bad_params_touch_no_output(repo)
     _experiment_reruns_only_the_selection_part(repo)
+
+
+def _bad_params_touch_no_output(repo: Path) -> None:
+    """A bad value fails `dvc repro` in check_params, before DVC deletes the outputs of the stage it feeds."""
+    outputs = sorted(
+        p for folder in ("models", "metrics", "data/selection") for p in (repo / folder).rglob("*")
+    )
+    before = {p: p.read_bytes() for p in outputs if p.is_file()}
+    good = (repo / "params.yaml").read_text()
+    for key, bad, message in [
+        ("learning_rate", ".inf", "params.yaml: policy.learning_rate: expected a finite number, got inf"),
+        ("workers", "0", "params.yaml: policy.workers: must be >= 1, got 0"),
+    ]:
+        params = yaml.safe_load(good)
+        params["policy"][key] = yaml.safe_load(bad)
+        (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+        result = _run([sys.executable, "-m", "dvc", "repro", "train_policy@env1"], repo)
+        assert result.returncode != 0
+        assert message in result.stderr.splitlines(), result.stdout[-2000:] + result.stderr[-2000:]
+        assert {p: p.read_bytes() for p in before} == before
+    (repo / "params.yaml").write_text(good)
 
 
 def _experiment_reruns_only_the_selection_part(repo: Path) -> None:
@@ -135,6 +184,7 @@ def _experiment_reruns_only_the_selection_part(repo: Path) -> None:
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     ran = [line.split("'")[1] for line in run.stdout.splitlines() if line.startswith("Running stage")]
     assert sorted(ran) == [
+        "check_params",
         "evaluate",
         "fetch_zenodo",
         "figures",

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from provenance import check_outputs_match_the_lock
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -83,3 +84,5 @@ def test_a_fresh_clone_pulls_the_pretrained_models_over_http(tmp_path: Path, htt
     assert selection_data == ["env1.npz", "env2.npz", "env3.npz"]
     status = _run([*dvc, "status"], clone)  # nothing to redo but the Zenodo check, which always runs
     assert status.stdout.split() == ["fetch_zenodo:", "always", "changed"]
+    checked = check_outputs_match_the_lock(clone)  # the pulled models record the params dvc.lock names
+    assert {p for p in checked if p.endswith(".pt")} == set(outputs)

@@ -17,13 +17,13 @@ import torch
 from scinet.envs import SubGridConfig
 from scinet.errors import TrainingInterrupted
 from scinet.nets import read_checkpoint
-from scinet.trainer import PolicyConfig, train_policy
+from scinet.trainer.config import PolicyConfig
 from scinet.trainer.rollout import Rollout
-from scinet.trainer.run import worker_seeds
+from scinet.trainer.run import train_policy, worker_seeds
 
 SMALL_ENV = SubGridConfig(grid_size=(5, 5, 4), plane=(1, 1, 0), reward_pos=(4, 2), max_steps=40)
 SMALL = PolicyConfig(
-    mode="serial", device="cpu", workers=2, envs_per_worker=16, episodes=600, batch_size=50,
+    mode="serial", device="cpu", workers=2, predictors=1, envs_per_worker=16, episodes=600, batch_size=50,
     learning_rate=1e-3, hidden=(32, 16), log_interval=100, checkpoint_interval=1000.0,
 )  # fmt: skip
 

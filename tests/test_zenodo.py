@@ -72,11 +72,15 @@ SELECTION = (
 MORE_EPISODES = "2020-03-01 11:00:00, env3,     1.0000, 7\n"
 
 
-def _zip(members: dict[str, str]) -> bytes:
+def _zip(members: dict[str, str], compression: int = zipfile.ZIP_STORED) -> bytes:
+    return _zip_bytes({name: text.encode() for name, text in members.items()}, compression)
+
+
+def _zip_bytes(members: dict[str, bytes], compression: int = zipfile.ZIP_STORED) -> bytes:
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as bundle:
-        for name, text in members.items():
-            bundle.writestr(name, text)
+    with zipfile.ZipFile(buffer, "w", compression) as bundle:
+        for name, data in members.items():
+            bundle.writestr(name, data)
     return buffer.getvalue()
 
 
@@ -241,6 +245,10 @@ def test_http_404_for_a_file_or_the_record(zenodo: FakeZenodo, tmp_path: Path) -
         (b'{"files": []}', "no 'files' list"),
         (b'{"files": [{"key": "../x", "size": 1, "checksum": "md5:' + b"0" * 32 + b'"}]}', "plain file name"),
         (b'{"files": [{"key": "x", "size": 1, "checksum": "sha256:abc"}]}', "no md5 checksum"),
+        (
+            b'{"files": [{"key": "a\\u0000b", "size": 1, "checksum": "md5:' + b"0" * 32 + b'"}]}',
+            "plain file name",
+        ),
     ],
 )
 def test_malformed_record_is_an_error(zenodo: FakeZenodo, tmp_path: Path, body: bytes, message: str) -> None:
@@ -329,7 +337,8 @@ def test_params_validation() -> None:
 
 
 def _stage(tmp_path: Path, record: object) -> subprocess.CompletedProcess[str]:
-    shutil.copytree(ROOT / "stages", tmp_path / "stages", ignore=shutil.ignore_patterns("__pycache__"))
+    ignore = shutil.ignore_patterns("__pycache__")
+    shutil.copytree(ROOT / "stages", tmp_path / "stages", ignore=ignore, dirs_exist_ok=True)
     (tmp_path / "params.yaml").write_text(yaml.safe_dump({"zenodo": {"record": record}}))
     command = [sys.executable, "-m", "stages.fetch_zenodo"]
     return subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False)
@@ -368,3 +377,150 @@ def test_openssl_certificates_pass_verification(tmp_path: Path) -> None:
         with client_context.wrap_socket(left, server_hostname="zenodo.org") as client:
             assert client.getpeercert()["subjectAltName"] == (("DNS", "zenodo.org"),)
         server.join(timeout=10)
+
+
+def _whole_tree(root: Path) -> dict[str, bytes | None]:
+    """Every path under ``root`` (directories as None): a fetch may change nothing but its output."""
+    return {p.relative_to(root).as_posix(): None if p.is_dir() else p.read_bytes() for p in root.rglob("*")}
+
+
+@pytest.mark.parametrize("keep_validated", [True, False], ids=["beside-the-files", "instead-of-them"])
+def test_a_record_changed_for_zenodo_get_writes_nothing_outside(
+    zenodo: FakeZenodo, tmp_path: Path, keep_validated: bool
+) -> None:
+    """zenodo-get reads the record again: names the stage never validated must not be written anywhere.
+
+    A validated name with glob characters is still fetched: zenodo-get gets each name as an escaped glob.
+    """
+
+    def validated() -> FakeRecord:
+        record = _sample_record()
+        record.files["odd [1]*?.txt"] = b"glob characters in a name\n"
+        return record
+
+    healthy, out = tmp_path / "healthy" / "zenodo", tmp_path / "data" / "zenodo"
+    zenodo.records[RECORD] = validated()
+    fetch_record(RECORD, healthy, FAST)
+    out.parent.mkdir()
+    before = _whole_tree(tmp_path)
+    hostile = validated() if keep_validated else FakeRecord(files={})
+    hostile.files.update(
+        {
+            "../inject.txt": MORE_EPISODES.encode(),  # beside raw/: would be published as unverified data
+            "../../escape.txt": b"beside data/zenodo\n",
+            str(tmp_path / "absolute.txt"): b"anywhere\n",
+            "renamed.zip": _sample_files()["results_log.zip"],
+        }
+    )
+    zenodo.queued[RECORD] = [validated(), hostile]
+    if keep_validated:
+        assert fetch_record(RECORD, out, FAST).available
+        assert _tree(out) == _tree(healthy)
+    else:
+        with pytest.raises(ZenodoError, match=r"missing after download"):
+            fetch_record(RECORD, out, FAST)
+        assert not out.exists()
+    assert {path: data for path, data in _whole_tree(tmp_path).items() if "data/zenodo" not in path} == before
+    assert not any("inject" in path or "renamed" in path or "escape" in path for path in zenodo.requests)
+
+
+@pytest.mark.parametrize("misdeed", ["extra file", "file beside", "symlink"])
+def test_what_zenodo_get_wrote_is_checked(
+    zenodo: FakeZenodo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, misdeed: str
+) -> None:
+    """A zenodo-get that ignored the names it was given is caught by what it left in its directory."""
+    import scinet.zenodo.fetch as fetch_module
+
+    run_zenodo_get = fetch_module._run_zenodo_get
+    outside = tmp_path / "outside.txt"
+    outside.write_bytes(_sample_files()["README.txt"])
+
+    def misbehaving(*args: object) -> None:
+        run_zenodo_get(*args)  # type: ignore[arg-type]
+        directory = args[1]
+        assert isinstance(directory, Path)
+        if misdeed == "extra file":
+            (directory / "surprise.txt").write_text("not in the record\n")
+        elif misdeed == "file beside":
+            (directory.parent / "inject.txt").write_text(MORE_EPISODES)
+        else:
+            (directory / "README.txt").unlink()
+            (directory / "README.txt").symlink_to(outside)
+
+    monkeypatch.setattr(fetch_module, "_run_zenodo_get", misbehaving)
+    out = tmp_path / "data" / "zenodo"
+    with pytest.raises(ZenodoError, match=r"zenodo_get 4425741 wrote "):
+        fetch_record(RECORD, out, FAST)
+    assert not out.exists()
+    _no_leftovers(out.parent)
+
+
+def test_size_limit_applies_to_the_total_across_nested_archives(
+    zenodo: FakeZenodo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two archives in an archive, each under the limit, the three together above it."""
+    monkeypatch.setattr("scinet.zenodo.archives.MAX_UNPACKED_BYTES", 3000)
+    inner = {name: _zip({"big.txt": "x" * 2000}, zipfile.ZIP_DEFLATED) for name in ("a.zip", "b.zip")}
+    outer = _zip_bytes(inner, zipfile.ZIP_DEFLATED)
+    assert len(outer) < 3000 and all(len(data) < 3000 for data in inner.values())
+    zenodo.records[RECORD] = FakeRecord(files={"nested.zip": outer})
+    out = tmp_path / "data" / "zenodo"
+    with pytest.raises(ZenodoError, match=r"above the 3000 bytes limit"):
+        fetch_record(RECORD, out, FAST)
+    assert not out.exists()
+
+
+def _tar_bytes(members: list[tuple[str, bytes]]) -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as bundle:
+        for name, data in members:
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            bundle.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
+
+
+CONFLICTS = {
+    "file then directory": ("x.zip", _zip({"a": "1", "a/b": "2"})),
+    "directory then file": ("x.zip", _zip({"a/b": "2", "a": "1"})),
+    "duplicate": ("x.tar", _tar_bytes([("logs/a.txt", b"1"), ("logs/./a.txt", b"2")])),
+    "case": ("x.zip", _zip({"Log.txt": "1", "log.txt": "2"})),
+    "unicode normalisation": ("x.zip", _zip({"caf\u00e9.txt": "1", "cafe\u0301.txt": "2"})),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(CONFLICTS))
+def test_conflicting_members_are_a_zenodo_error(tmp_path: Path, kind: str) -> None:
+    """Members that would overwrite each other, here or on a case-insensitive or normalising file system
+    (the stage test below meets one through the fake Zenodo); nothing of the archive is written."""
+    name, data = CONFLICTS[kind]
+    (tmp_path / name).write_bytes(data)
+    with pytest.raises(ZenodoError, match=rf"^{name}: member .* conflicts with "):
+        unpack(tmp_path / name, tmp_path / "out")
+    assert list((tmp_path / "out").iterdir()) == []
+
+
+@pytest.mark.parametrize("member", ["in.zip.contents", "in.zip.contents/c"])
+def test_a_nested_archive_may_not_unpack_onto_a_member(
+    zenodo: FakeZenodo, tmp_path: Path, member: str
+) -> None:
+    """``in.zip`` unpacks to ``in.zip.contents`` beside it, which its archive must not hold already."""
+    outer = _zip_bytes({"in.zip": _zip({"c": "3"}), member: b"4"})
+    zenodo.records[RECORD] = FakeRecord(files={"x.zip": outer})
+    out = tmp_path / "data" / "zenodo"
+    with pytest.raises(ZenodoError, match=r"in\.zip: its unpack directory 'in\.zip\.contents' conflicts"):
+        fetch_record(RECORD, out, FAST)
+    assert not out.exists()
+    _no_leftovers(out.parent)
+
+
+def test_stage_conflicting_members_one_line_and_output_kept(zenodo: FakeZenodo, tmp_path: Path) -> None:
+    fetch_record(RECORD, tmp_path / "data" / "zenodo", FAST)
+    zenodo.records[RECORD] = FakeRecord(files={"x.zip": CONFLICTS["file then directory"][1]})
+    before = _whole_tree(tmp_path / "data")
+    done = _stage(tmp_path, RECORD)
+    assert done.returncode == 1 and done.stdout == ""
+    assert done.stderr.splitlines() == [
+        "fetch_zenodo: error: x.zip: member 'a/b' conflicts with 'a' (a file cannot be a directory)"
+    ]
+    assert _whole_tree(tmp_path / "data") == before

@@ -26,16 +26,18 @@ ACTION_DELTAS.setflags(write=False)
 class SubGridConfig:
     """One sub-grid world: the cube, the hidden plane, the reward's position in it, walls and time limit.
 
-    The defaults are those of the original environment (gym-subgridworld 0.0.2). Invalid worlds raise
+    The defaults are the paper's first objective (env1: the xy plane of a 12x12x12 cube, 400 steps), so
+    that a world built without arguments is the one the paper used; the original package's own defaults (a
+    50x50x50 cube, no time limit) were never used in the paper. Invalid worlds raise
     ``ValueError`` as the original does: a grid side <= 1, a plane that is not 0/1, a wall that is not 2-D and
     a reward inside a wall. We are stricter where the original would silently misbehave: the plane must have
     exactly two ones, and the reward and walls must lie inside the plane.
     """
 
-    grid_size: tuple[int, int, int] = (50, 50, 50)
+    grid_size: tuple[int, int, int] = (12, 12, 12)
     plane: tuple[int, int, int] = (1, 1, 0)
-    reward_pos: tuple[int, int] = (0, 0)
-    max_steps: int = 0
+    reward_pos: tuple[int, int] = (6, 11)
+    max_steps: int = 400
     plane_walls: tuple[tuple[int, int], ...] = ()
     wall_mask: np.ndarray = field(init=False, repr=False, compare=False)
     valid_starts: np.ndarray = field(init=False, repr=False, compare=False)

@@ -32,7 +32,7 @@ class SelectionDataConfig:
     predictors: int = field(default=1, metadata=_at_least(1))
     envs_per_worker: int = field(default=256, metadata=_at_least(1))
     samples: int = field(default=200_000, metadata=_at_least(2))  # faithful
-    seed: int = 0
+    seed: int = field(default=0, metadata=_at_least(0))
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,7 @@ class SelectionTrainConfig:
 
     schedule: Literal["async", "fused"] = "async"
     device: Literal["cpu", "cuda", "auto"] = "auto"
-    steps: int = field(default=100_000, metadata=_at_least(1))
+    steps: int = field(default=830_000, metadata=_at_least(1))  # faithful: about 0.83M
     batch_size: int = field(default=200, metadata=_at_least(2))  # faithful
     learning_rate: float = field(default=1e-4, metadata=_positive())  # faithful
     weight_decay: float = field(default=1e-5, metadata=_at_least(0))  # faithful
@@ -59,6 +59,6 @@ class SelectionTrainConfig:
     encoder_selection_weight: float = field(default=0.02, metadata=_at_least(0))  # faithful
     reconstruction_weight: float = field(default=10.0, metadata=_at_least(0))  # faithful: autoencoder BCE
     reconstruction_bce: Literal["sigmoid", "logits"] = "sigmoid"  # faithful: BCE of the sigmoid's output
-    seed: int = 0
+    seed: int = field(default=0, metadata=_at_least(0))
     log_interval: int = field(default=1_000, metadata=_at_least(1))  # steps per curve point
     checkpoint_interval: float = field(default=60.0, metadata=_positive())  # seconds between checkpoints

@@ -10,7 +10,7 @@ import dataclasses
 from typing import Any
 
 from scinet.errors import ParamsError
-from scinet.params import check_device, parse_dataclass
+from scinet.params import BYTES_PER_ENV, check_device, check_fits, parse_dataclass
 from scinet.selection.config import SelectionDataConfig, SelectionTrainConfig
 
 DATA_KEYS = tuple(f.name for f in dataclasses.fields(SelectionDataConfig))
@@ -30,4 +30,11 @@ def parse_selection(raw: Any) -> tuple[SelectionDataConfig, SelectionTrainConfig
         SelectionTrainConfig, {k: v for k, v in raw.items() if k in TRAIN_KEYS}, "selection"
     )
     check_device(data.device, "selection.device")
+    check_fits(
+        "selection.samples", 32 * data.samples, "each agent's samples while they are gathered and stored"
+    )
+    envs = data.workers * data.envs_per_worker * BYTES_PER_ENV
+    check_fits("selection.envs_per_worker", envs, "workers x envs_per_worker worlds and their histories")
+    check_fits("selection.batch_size", 64 * train.batch_size * 128, "activations of one batch per decoder")
+    check_fits("selection.latent_dim", 64 * 128 * train.latent_dim, "the layers next to the latent neurons")
     return data, train

@@ -1,6 +1,5 @@
-"""Policy mode: the asynchronous GA3C-style trainer (workers, predictors, trainers) and serial mode."""
+"""Policy mode: the asynchronous GA3C-style trainer (workers, predictors, trainers) and serial mode.
 
-from scinet.trainer.config import PolicyConfig
-from scinet.trainer.run import TrainingResult, train_policy
-
-__all__ = ["PolicyConfig", "TrainingResult", "train_policy"]
+Import from the modules themselves (``scinet.trainer.run.train_policy``, ``scinet.trainer.config``): this
+package file stays empty so that reading a config does not load torch and the whole trainer.
+"""

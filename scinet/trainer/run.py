@@ -143,6 +143,12 @@ def resolve_device(device: str) -> torch.device:
     return torch.device(device)
 
 
+def run_device(mode: str, device: str) -> torch.device:
+    """The device on which a run of ``mode`` computes: a serial run keeps every role in this process, on
+    the CPU; an async run's predictors and trainers use ``device``, resolved."""
+    return torch.device("cpu") if mode == "serial" else resolve_device(device)
+
+
 def train_policy(
     env: SubGridConfig,
     config: PolicyConfig,

@@ -10,6 +10,10 @@ Why it is built this way:
   and certificate rules), for three reasons: an unreachable host can be told apart from an HTTP error (the
   command line exits 1 for both), file names are checked before zenodo-get writes them, and every file's md5
   is verified a second time against the record after zenodo-get is done (belt and braces).
+- zenodo-get reads the record JSON again and writes each file under the name that *its* copy gives, relative
+  to its output directory. A record changed in between (or hostile) could name ``../x`` or an absolute path,
+  so zenodo-get is handed each validated name as an exact ``--glob`` (it downloads no other entry), writes
+  into a private staging directory, and what it left there is checked before it becomes ``raw``.
 - Files already under ``out_dir/raw`` with the record's md5 are copied into the work directory first;
   zenodo-get then skips them ("already downloaded correctly"), so a re-run downloads nothing but the JSON.
 - All work happens in a temporary directory next to ``out_dir`` that replaces ``out_dir`` only when complete.
@@ -21,6 +25,7 @@ Why it is built this way:
 from __future__ import annotations
 
 import dataclasses
+import glob
 import json
 import os
 import re
@@ -38,7 +43,7 @@ from typing import Any
 import httpx2
 from zenodo_get.downloader import create_configured_client
 
-from scinet.zenodo.archives import UnreadableArchive, is_archive, unpack
+from scinet.zenodo.archives import SizeBudget, UnreadableArchive, is_archive, unpack
 from scinet.zenodo.logs import parse_logs, write_tables
 from scinet.zenodo.record import (
     RecordFile,
@@ -108,7 +113,8 @@ def fetch_record(record: str, out_dir: Path, options: FetchOptions | None = None
     Returns normally with ``available=False`` when the host cannot be reached (no network, DNS failure,
     refused connection or proxy, time-out): that is a property of where the pipeline runs, not a fault.
     Raises :class:`ZenodoError` for an HTTP error, a malformed record, a checksum mismatch, an unsafe archive
-    or a zenodo-get failure; ``out_dir`` is then untouched.
+    (escaping or conflicting members, too large in total) or a zenodo-get failure or misdeed; ``out_dir`` is
+    then untouched.
     """
     record = check_record_id(record)
     options = options or FetchOptions()
@@ -124,14 +130,9 @@ def fetch_record(record: str, out_dir: Path, options: FetchOptions | None = None
 
     work = _work_dir(out_dir)
     try:
-        raw = work / RAW_DIR
-        raw.mkdir()
-        reused = _seed_verified(files, out_dir / RAW_DIR, raw)
-        _run_zenodo_get(record, raw, options)
-        for extra in sorted({path.name for path in raw.iterdir()} - {file.name for file in files}):
-            _remove(raw / extra)  # zenodo-get writes nothing else; never publish what the record lacks
+        reused = _download(record, files, out_dir / RAW_DIR, work, options)
         for file in files:
-            verify_file(raw / file.name, file)
+            verify_file(work / RAW_DIR / file.name, file)
         candidates, unknown = _unpack_all(files, work)
         logs = parse_logs(candidates)
         unknown.extend(logs.unknown)
@@ -203,6 +204,35 @@ def _describe(err: BaseException) -> str:
     return f"{type(err).__name__}: {text}" if text else type(err).__name__
 
 
+def _download(
+    record: str, files: list[RecordFile], previous: Path, work: Path, options: FetchOptions
+) -> set[str]:
+    """Puts the record's files in ``work/raw`` (see the module docstring); returns the names reused.
+
+    The staging directory is private (mkdtemp: 0700) until checked, and ``work`` holds nothing else while
+    zenodo-get runs, so a file it wrote beside its output directory is seen too.
+    """
+    staging = Path(tempfile.mkdtemp(prefix=".download-", dir=work))
+    reused = _seed_verified(files, previous, staging)
+    names = {file.name for file in files}
+    _run_zenodo_get(record, staging, sorted(names), options)
+    beside = [f"../{path.name}" for path in work.iterdir() if path != staging]
+    wrong = [path.name for path in staging.iterdir() if path.name not in names or not _is_plain_file(path)]
+    if beside or wrong:
+        raise ZenodoError(
+            f"zenodo_get {record} wrote {sorted(beside + wrong)}, not regular files named in the record as "
+            "first read (did the record change during the download? run again)"
+        )
+    raw = work / RAW_DIR
+    staging.rename(raw)
+    raw.chmod(0o755)
+    return reused
+
+
+def _is_plain_file(path: Path) -> bool:
+    return path.is_file() and not path.is_symlink()
+
+
 def _seed_verified(files: list[RecordFile], previous: Path, raw: Path) -> set[str]:
     """Copies the files of a previous run that still match the record; returns their names.
 
@@ -218,12 +248,14 @@ def _seed_verified(files: list[RecordFile], previous: Path, raw: Path) -> set[st
     return reused
 
 
-def _run_zenodo_get(record: str, raw: Path, options: FetchOptions) -> None:
-    """Runs the zenodo-get command line into ``raw``; a non-zero exit is a :class:`ZenodoError` quoting its
-    error lines (they name the file: "Checksum is INCORRECT for ...", "Download error for ...")."""
+def _run_zenodo_get(record: str, directory: Path, names: list[str], options: FetchOptions) -> None:
+    """Runs the zenodo-get command line into ``directory`` for the files ``names`` only (an escaped glob
+    matches its name alone); a non-zero exit is a :class:`ZenodoError` quoting its error lines (they name the
+    file: "Checksum is INCORRECT for ...", "Download error for ...")."""
     command = [
         sys.executable, "-m", "zenodo_get", record,
-        "--output-dir", str(raw),
+        *(f"--glob={glob.escape(name)}" for name in names),
+        "--output-dir", str(directory),
         "--verbosity", "1",
         "--retry", str(options.retries),
         "--pause", str(options.pause),
@@ -242,9 +274,11 @@ def _run_zenodo_get(record: str, raw: Path, options: FetchOptions) -> None:
 
 def _unpack_all(files: list[RecordFile], work: Path) -> tuple[list[tuple[Path, str]], list[str]]:
     """Unpacks every archive (nested ones too, :data:`MAX_NESTING` deep) and returns the files to try as logs
-    with their names relative to ``out_dir``, plus the archives that could not be read."""
+    with their names relative to ``out_dir``, plus the archives that could not be read. One size budget
+    covers them all, so nesting cannot multiply the limit."""
     candidates: list[tuple[Path, str]] = []
     unknown: list[str] = []
+    budget = SizeBudget()
     pending = [(work / RAW_DIR / file.name, work / UNPACKED_DIR / file.name, 0) for file in files]
     while pending:
         path, target, depth = pending.pop()
@@ -253,7 +287,7 @@ def _unpack_all(files: list[RecordFile], work: Path) -> tuple[list[tuple[Path, s
             candidates.append((path, source))
             continue
         try:
-            members = unpack(path, target)
+            members = unpack(path, target, budget)
         except UnreadableArchive:
             shutil.rmtree(target, ignore_errors=True)
             unknown.append(source)

@@ -13,11 +13,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from scinet.errors import ScinetError
+
 API_URL = "https://zenodo.org/api/records/"
 _MD5 = re.compile(r"[0-9a-f]{32}")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")  # NUL cannot be in a path or argument; the rest hide in logs
 
 
-class ZenodoError(RuntimeError):
+class ZenodoError(ScinetError, RuntimeError):
     """The record could be reached but is unusable: HTTP error, malformed metadata, checksum mismatch.
 
     The message names the file or URL concerned. It is an error (unlike an unreachable host) because running
@@ -85,8 +88,8 @@ def parse_record_files(metadata: Any, record: str) -> list[RecordFile]:
 
     zenodo-get takes the name from ``filename`` or ``key``, the size from ``filesize`` or ``size``, the
     checksum after the last ``:`` of ``checksum`` and the link from ``links.self``. We additionally insist
-    that the checksum is md5 and that each name is a plain file name: zenodo-get writes to that name
-    relative to its output directory, so ``../x`` would escape it.
+    that the checksum is md5 and that each name is a plain file name without control characters: zenodo-get
+    writes to that name relative to its output directory, so ``../x`` would escape it.
     """
     where = record_url(record)
     if not isinstance(metadata, Mapping):
@@ -99,7 +102,12 @@ def parse_record_files(metadata: Any, record: str) -> list[RecordFile]:
         if not isinstance(entry, Mapping):
             raise ZenodoError(f"{where}: malformed record: files[{index}] is not an object")
         name = entry.get("filename") or entry.get("key")
-        if not isinstance(name, str) or not name or name != Path(name).name or name in {".", ".."}:
+        if (
+            not isinstance(name, str)
+            or name != Path(name).name
+            or name in {"", ".", ".."}
+            or _CONTROL.search(name)
+        ):
             raise ZenodoError(f"{where}: malformed record: files[{index}] has no plain file name ({name!r})")
         checksum = entry.get("checksum")
         if not isinstance(checksum, str) or not checksum.startswith("md5:"):

@@ -1,0 +1,36 @@
+"""The committed results record what made them, and it is what dvc.lock names."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from provenance import check_outputs_match_the_lock
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_committed_metrics_record_the_params_dvc_lock_names() -> None:
+    checked = check_outputs_match_the_lock(ROOT, require_models=False)  # models: tests/test_remote.py
+    metrics = {p for p in checked if p.endswith(".json")}
+    assert metrics == {
+        "metrics/optimal_paths.json",
+        "metrics/policy/env1.json",
+        "metrics/policy/env2.json",
+        "metrics/policy/env3.json",
+        "metrics/selection_data.json",
+        "metrics/selection/training.json",
+        "metrics/selection.json",
+    }
+
+
+def test_a_record_that_disagrees_with_the_lock_is_caught(tmp_path: Path) -> None:
+    """The check itself can fail: the same outputs against a lock whose params were edited."""
+    for name in ("dvc.lock", "metrics"):
+        copy = shutil.copy if name == "dvc.lock" else shutil.copytree
+        copy(ROOT / name, tmp_path / name)
+    lock = (tmp_path / "dvc.lock").read_text()
+    (tmp_path / "dvc.lock").write_text(lock.replace("max_steps: 400", "max_steps: 401"))
+    with pytest.raises(AssertionError, match=r"recorded params differ from dvc\.lock"):
+        check_outputs_match_the_lock(tmp_path, require_models=False)
