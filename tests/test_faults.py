@@ -78,7 +78,10 @@ def _project(folder: Path, **policy: object) -> Path:
 
 
 def _write_params(folder: Path, **policy: object) -> None:
-    params = {"env": TINY_ENV, "policy": {**TINY_POLICY, **policy}}
+    """The project's params.yaml (every key must be set) with a tiny world and policy."""
+    params = yaml.safe_load((ROOT / "params.yaml").read_text())
+    params["env"] = TINY_ENV
+    params["policy"].update({**TINY_POLICY, **policy})
     (folder / "params.yaml").write_text(yaml.safe_dump(params))
 
 
