@@ -63,12 +63,25 @@ def remedy(path: str | PathLike[str]) -> str:
 
 
 class TrainingInterrupted(ScinetError):
-    """SIGINT or SIGTERM stopped the run after its checkpoint was written; rerunning resumes it."""
+    """SIGINT or SIGTERM stopped the run after its checkpoint was written; rerunning resumes it.
 
-    def __init__(self, signum: int, checkpoint: Path | None) -> None:
-        super().__init__(f"stopped by {signal.Signals(signum).name}; checkpoint: {checkpoint}")
+    ``reason`` replaces "by SIGINT" when no signal came, e.g. when the process that started the run exited;
+    ``signum`` then only sets the exit code (128 + signum), as a shell reports a signal's death.
+    """
+
+    def __init__(self, signum: int, checkpoint: Path | None, reason: str | None = None) -> None:
+        why = reason or f"by {signal.Signals(signum).name}"
+        super().__init__(f"stopped {why}; checkpoint: {checkpoint}")
         self.signum = signum
 
 
 class RoleFailed(ScinetError, RuntimeError):
     """A child process died, hung or crashed, or training diverged; the message names the role."""
+
+
+class Diverged(RoleFailed):
+    """A loss, h-value or weight became NaN or infinite; the message names the role and its step.
+
+    Raised at once, before anything is written: weights that are not finite only ever get worse, and a
+    model or checkpoint made of them would silently poison every later stage.
+    """

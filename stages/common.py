@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 from collections.abc import Collection, Iterator
 from contextlib import contextmanager
@@ -104,12 +105,20 @@ def fail_on_bad_params(err: ParamsError) -> None:
 
 
 @contextmanager
-def exit_on_stop(stage: str, resumable: bool) -> Iterator[None]:
+def exit_on_stop(stage: str, resumable: bool, checkpoint: Path | None = None) -> Iterator[None]:
     """A stopped run (signal: 128 + its number) or a failed role (1) exits with one line on stderr.
 
     Exiting non-zero is what keeps DVC from recording outputs of an unfinished run; ``resumable`` stages
-    have left a checkpoint, and the line says that running the stage again resumes from it.
+    have left a checkpoint, and the line says that running the stage again resumes from it. Inside the
+    block SIGINT/SIGTERM stop the stage at once with that same line, wherever they land (between two
+    trainings, during an evaluation, while outputs are written); the training functions replace this
+    with their own handling while they run, so that they can checkpoint and stop their children first.
     """
+
+    def stop_now(signum: int, _frame: Any) -> None:
+        raise TrainingInterrupted(signum, checkpoint)
+
+    previous = {sig: signal.signal(sig, stop_now) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield
     except TrainingInterrupted as stop:
@@ -119,6 +128,9 @@ def exit_on_stop(stage: str, resumable: bool) -> Iterator[None]:
     except RoleFailed as err:
         print(f"{stage}: {err}", file=sys.stderr)
         raise SystemExit(1) from None
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 @contextmanager

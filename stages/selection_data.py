@@ -12,10 +12,13 @@ from pathlib import Path
 
 import numpy as np
 
+from scinet.envs import SubGridConfig
 from scinet.nets import load_dps_agent
 from scinet.params import ParamsError, parse_env, parse_policy
+from scinet.selection.config import SelectionDataConfig
 from scinet.selection.generate import generate_selection_data
 from scinet.selection.params import parse_selection
+from scinet.trainer.config import PolicyConfig
 from scinet.trainer.run import run_device
 from stages.common import (
     exit_on_bad_file,
@@ -45,24 +48,31 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO, format="selection_data: %(message)s")
 
     summary = {}
-    for objective, world in env.objectives.items():
-        agent = load_dps_agent(Path(f"models/policy/{objective}.pt"), input_dim=world.obs_size)
-        started = time.monotonic()
-        with exit_on_stop("selection_data", resumable=False):
-            data = generate_selection_data(
-                agent, world, config, beta=policy.beta, glow=policy.glow, show_progress=True
-            )
-        seconds = time.monotonic() - started
-        data.save(OUT / f"{objective}.npz")
-        summary[objective] = {
-            "samples": len(data),
-            "rewarded": round(float(np.mean(data.targets > 0)), 4),
-            "mean_target": round(float(data.targets.mean()), 4),
-            "samples_per_second": round(len(data) / seconds),
-        }
-        logging.info("%s: %d samples in %.1f s", objective, len(data), seconds)
-    record = made_by(raw, PARAMS, str(run_device(config.mode, config.device)))
-    write_metrics(Path("metrics/selection_data.json"), summary, record)
+    with exit_on_stop("selection_data", resumable=False):
+        for objective, world in env.objectives.items():
+            summary[objective] = _generate(objective, world, config, policy)
+        record = made_by(raw, PARAMS, str(run_device(config.mode, config.device)))
+        write_metrics(Path("metrics/selection_data.json"), summary, record)
+
+
+def _generate(
+    objective: str, world: SubGridConfig, config: SelectionDataConfig, policy: PolicyConfig
+) -> dict[str, float]:
+    """Plays one trained agent, saves its samples and returns their summary."""
+    agent = load_dps_agent(Path(f"models/policy/{objective}.pt"), input_dim=world.obs_size)
+    started = time.monotonic()
+    data = generate_selection_data(
+        agent, world, config, beta=policy.beta, glow=policy.glow, show_progress=True
+    )
+    seconds = time.monotonic() - started
+    data.save(OUT / f"{objective}.npz")
+    logging.info("%s: %d samples in %.1f s", objective, len(data), seconds)
+    return {
+        "samples": len(data),
+        "rewarded": round(float(np.mean(data.targets > 0)), 4),
+        "mean_target": round(float(data.targets.mean()), 4),
+        "samples_per_second": round(len(data) / seconds),
+    }
 
 
 if __name__ == "__main__":

@@ -1,7 +1,9 @@
 """Stage train_policy@<objective>: train one DPS agent, evaluate it, write model, curve and metrics.
 
 Usage: ``python -m stages.train_policy env1``. SIGINT/SIGTERM leave a checkpoint in checkpoints/policy/ that
-the next run of the stage resumes from; the stage then exits non-zero so that DVC records nothing.
+the next run of the stage resumes from; the stage then exits non-zero so that DVC records nothing. The
+checkpoint outlives the training until every output is written: a stop during the evaluation loses no
+training, and the next run goes straight to the evaluation.
 """
 
 from __future__ import annotations
@@ -9,13 +11,16 @@ from __future__ import annotations
 import logging
 import sys
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
+from scinet.envs import SubGridConfig
 from scinet.evaluation import evaluate_agent
 from scinet.nets import DPSNetwork, save_checkpoint
 from scinet.params import ParamsError, parse_env, parse_policy
-from scinet.trainer.run import run_device, train_policy
+from scinet.trainer.config import PolicyConfig
+from scinet.trainer.run import TrainingResult, run_device, train_policy
 from stages.common import (
     exit_on_bad_file,
     exit_on_stop,
@@ -35,11 +40,19 @@ def main(objective: str) -> None:
         fail_on_bad_params(err)
     logging.basicConfig(level=logging.INFO, format="train_policy: %(message)s")
 
-    with exit_on_stop("train_policy", resumable=True):
-        result = train_policy(env, policy, Path(f"checkpoints/policy/{objective}.pt"), show_progress=True)
-
     keys = ["env.grid_size", "env.max_steps", f"env.objectives.{objective}", "policy"]  # as in dvc.yaml
     record = made_by(raw, keys, str(run_device(policy.mode, policy.device)))
+    checkpoint = Path(f"checkpoints/policy/{objective}.pt")
+    with exit_on_stop("train_policy", resumable=True, checkpoint=checkpoint):
+        result = train_policy(env, policy, checkpoint, show_progress=True, keep_checkpoint=True)
+        _write_outputs(objective, env, policy, result, record)
+        checkpoint.unlink()
+
+
+def _write_outputs(
+    objective: str, env: SubGridConfig, policy: PolicyConfig, result: TrainingResult, record: dict[str, Any]
+) -> None:
+    """The model, its evaluation (softmax and greedy path lengths) and the learning curve."""
     stats = result.stats
     wall_seconds = stats.wall_seconds  # training only, across resumes; evaluation is not counted
     agent = DPSNetwork(env.obs_size, hidden=policy.hidden)
@@ -49,6 +62,7 @@ def main(objective: str) -> None:
         Path(f"models/policy/{objective}.pt"), "dps-agent", agent, objective=objective,
         hidden=list(policy.hidden), episodes=stats.episodes, provenance=record,
     )  # fmt: skip
+    logging.info("evaluating the agent on %d episodes", policy.eval_episodes)
     softmax = evaluate_agent(agent, env, policy.eval_episodes, seed=policy.seed, beta=policy.beta)
     greedy = evaluate_agent(agent, env, policy.eval_episodes, seed=policy.seed, greedy=True)
 

@@ -2,21 +2,24 @@
 
 Usage: ``python -m stages.train_selection``. Reads data/selection/<objective>.npz, writes
 models/selection/model.pt, the curve metrics/selection/curve.tsv and metrics/selection/training.json.
-SIGINT/SIGTERM leave a checkpoint in checkpoints/selection/ that the next run resumes from.
+SIGINT/SIGTERM leave a checkpoint in checkpoints/selection/ that the next run resumes from; it is removed
+only once every output is written.
 """
 
 from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
 from scinet.nets import save_checkpoint
 from scinet.params import ParamsError, parse_env
+from scinet.selection.config import SelectionTrainConfig
 from scinet.selection.data import SelectionData
 from scinet.selection.params import parse_selection
-from scinet.selection.training import train_selection
+from scinet.selection.training import SelectionResult, train_selection
 from scinet.trainer.run import resolve_device
 from stages.common import (
     exit_on_bad_file,
@@ -49,13 +52,20 @@ def main() -> None:
 
     objectives = list(env.objectives)
     grid_size = env.objective(objectives[0]).grid_size
-    data = [SelectionData.load(Path(f"data/selection/{name}.npz"), grid_size) for name in objectives]
-    with exit_on_stop("train_selection", resumable=True):
-        result = train_selection(
-            data, grid_size, config, Path("checkpoints/selection/model.pt"), show_progress=True
-        )
-
     record = made_by(raw, PARAMS, str(resolve_device(config.device)))
+    checkpoint = Path("checkpoints/selection/model.pt")
+    with exit_on_stop("train_selection", resumable=True, checkpoint=checkpoint):
+        data = [SelectionData.load(Path(f"data/selection/{name}.npz"), grid_size) for name in objectives]
+        result = train_selection(
+            data, grid_size, config, checkpoint, show_progress=True, keep_checkpoint=True
+        )
+        _write_outputs(objectives, config, result, record)
+        checkpoint.unlink()
+
+
+def _write_outputs(
+    objectives: list[str], config: SelectionTrainConfig, result: SelectionResult, record: dict[str, Any]
+) -> None:
     save_checkpoint(
         Path("models/selection/model.pt"), "selection-model", result.weights,
         objectives=objectives, latent_dim=config.latent_dim, steps=result.steps, provenance=record,

@@ -18,7 +18,6 @@ import numpy as np
 import torch
 
 from scinet.envs import SubGridConfig
-from scinet.errors import TrainingInterrupted
 from scinet.nets import DPSNetwork
 from scinet.selection.config import SelectionDataConfig
 from scinet.selection.data import SelectionData
@@ -55,7 +54,7 @@ class _Job:
     @property
     def done(self) -> bool:
         if self.stop.received is not None:
-            raise TrainingInterrupted(self.stop.received, None)
+            raise self.stop.interruption(None)
         return self.collected >= self.config.samples
 
 
@@ -69,8 +68,8 @@ def generate_selection_data(
 ) -> SelectionData:
     """``config.samples`` samples of ``agent`` in ``env`` (softmax ``beta``, discount ``glow`` as trained).
 
-    Raises :class:`~scinet.trainer.run.TrainingInterrupted` on SIGINT/SIGTERM (after stopping every
-    child) and :class:`~scinet.trainer.run.RoleFailed` if a child dies.
+    Raises :class:`~scinet.errors.TrainingInterrupted` on SIGINT/SIGTERM or when the launching process
+    exits (after stopping every child) and :class:`~scinet.errors.RoleFailed` if a child dies or hangs.
     """
     agent.eval().requires_grad_(False)
     stats = Statistics(log_interval=max(config.samples // 2, 1))
@@ -105,7 +104,7 @@ def _run_async(job: _Job) -> None:
     if device.type == "cpu":
         agent.share_memory()
     channels = Channels.create(config.workers, config.predictors, 0, BACKLOG_PER_WORKER * config.workers)
-    children = Children(channels)
+    children = Children(channels, job.stop)
     try:
         for i in range(config.predictors):
             children.start(f"predictor {i}", predictor_main, i, agent, job.env.grid_size, str(device))

@@ -4,8 +4,9 @@ Async is the original's: each decoder's trainer updates the shared model Hogwild
 memory on CPU, CUDA tensors shared between processes on a GPU) with its own AMSGrad optimiser over the
 encoder, the autoencoder decoder and its decoder. Fused takes the same per-decoder steps in a fixed order
 with one optimiser over everything, which makes it deterministic for a seed. Both return the final
-weights (on the CPU) and the steps done per decoder; both checkpoint every ``checkpoint_interval``
-seconds and, on SIGINT/SIGTERM, checkpoint and raise :class:`TrainingInterrupted`.
+:data:`State` (weights on the CPU, optimiser and decoder feed states, as a checkpoint holds them); both
+checkpoint every ``checkpoint_interval`` seconds and, on a stop (SIGINT/SIGTERM, or the launching process
+exited), checkpoint and raise :class:`~scinet.errors.TrainingInterrupted`.
 """
 
 from __future__ import annotations
@@ -17,11 +18,11 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from scinet.errors import RoleFailed, TrainingInterrupted
+from scinet.errors import RoleFailed
 from scinet.selection.config import SelectionTrainConfig
 from scinet.selection.data import SelectionData
 from scinet.selection.model import SelectionModel
-from scinet.selection.steps import DecoderFeed, SelectionRun, make_optimizer
+from scinet.selection.steps import DecoderFeed, SelectionRun, initial_feed_state, make_optimizer
 from scinet.trainer.processes import POLL_SECONDS, Channels, get, should_stop
 from scinet.trainer.supervision import SNAPSHOT_TIMEOUT, Children
 from scinet.trainer.trainer import to_cpu
@@ -29,8 +30,11 @@ from scinet.trainer.trainer import to_cpu
 PROGRESS_SECONDS = 0.5
 """How often an async trainer tells the coordinator its step count (curve reports come on top)."""
 
+State = tuple[dict[str, Tensor], list[dict[str, Any] | None], list[dict[str, Any]]]
+"""Weights, optimiser states and decoder feed states that belong together (see ``SelectionRun.save``)."""
 
-def run_fused(run: SelectionRun) -> tuple[dict[str, Tensor], list[int]]:
+
+def run_fused(run: SelectionRun) -> State:
     """All decoders' steps in turn in this process; on a CPU with one intra-op thread.
 
     The layers (at most 128 wide, batch 200) are too small for intra-op threads to pay off, and on a
@@ -46,7 +50,7 @@ def run_fused(run: SelectionRun) -> tuple[dict[str, Tensor], list[int]]:
         torch.set_num_threads(threads)
 
 
-def _fused_steps(run: SelectionRun) -> tuple[dict[str, Tensor], list[int]]:
+def _fused_steps(run: SelectionRun) -> State:
     model = run.model.to(run.device)
     optimizer = make_optimizer(list(model.parameters()), run.config)
     if run.optimizers:
@@ -56,8 +60,8 @@ def _fused_steps(run: SelectionRun) -> tuple[dict[str, Tensor], list[int]]:
         for k in range(len(run.data))
     ]
 
-    def save() -> None:
-        run.save(to_cpu(model.state_dict()), [to_cpu(optimizer.state_dict())], [f.state() for f in feeds])
+    def state() -> State:
+        return to_cpu(model.state_dict()), [to_cpu(optimizer.state_dict())], [f.state() for f in feeds]
 
     while not all(f.finished for f in feeds) and run.stop.received is None:
         for feed in feeds:
@@ -65,14 +69,14 @@ def _fused_steps(run: SelectionRun) -> tuple[dict[str, Tensor], list[int]]:
                 run.curve.add(report, run.wall_seconds())
         run.progress.update(sum(f.step for f in feeds), run.curve)
         if run.checkpoint_due():
-            save()
+            run.save(*state())
     if run.stop.received is not None:
-        save()
-        raise TrainingInterrupted(run.stop.received, run.checkpoint)
-    return to_cpu(model.state_dict()), [f.step for f in feeds]
+        run.save(*state())
+        raise run.stop.interruption(run.checkpoint)
+    return state()
 
 
-def run_async(run: SelectionRun) -> tuple[dict[str, Tensor], list[int]]:
+def run_async(run: SelectionRun) -> State:
     """One trainer process per decoder on the shared model; this process watches, reports and checkpoints.
 
     Trainer k's random stream is seeded with ``run.seeds[k]`` (see ``decoder_seeds``), so the decoders'
@@ -83,24 +87,24 @@ def run_async(run: SelectionRun) -> tuple[dict[str, Tensor], list[int]]:
         model.share_memory()
     num_decoders = len(run.data)
     channels = Channels.create(workers=0, predictors=0, trainers=num_decoders, backlog=1)
-    children = Children(channels)
+    children = Children(channels, run.stop)
     inbox = _Inbox(run, children)
     try:
         for k in range(num_decoders):
-            optimizer = run.optimizers[k] if run.optimizers else None
             args = (k, model, run.data[k], run.grid_size, run.config, str(run.device), run.seeds[k])
-            children.start(f"trainer {k}", trainer_main, *args, run.decoders[k], optimizer)
+            children.start(f"trainer {k}", trainer_main, *args, run.decoders[k], inbox.given[k][1])
         while len(inbox.done) < num_decoders and run.stop.received is None:
             inbox.poll(timeout=0.1)
             children.fail_if_dead()
             run.progress.update(sum(inbox.steps), run.curve)
             if run.checkpoint_due():
                 run.save(*_snapshot(model, channels, children, inbox))
+        state = _snapshot(model, channels, children, inbox)
         if run.stop.received is not None:
-            run.save(*_snapshot(model, channels, children, inbox))
-            raise TrainingInterrupted(run.stop.received, run.checkpoint)
-        # Every trainer has synchronised its device and now idles: the shared weights are final.
-        return to_cpu(model.state_dict()), list(inbox.steps)
+            run.save(*state)
+            raise run.stop.interruption(run.checkpoint)
+        # Every trainer has synchronised its device and now idles: the snapshot's weights are final.
+        return state
     finally:
         children.shutdown()
 
@@ -116,7 +120,12 @@ class _Inbox:
         self.run, self.children = run, children
         self.steps = [state["step"] if state else 0 for state in run.decoders]
         self.done: set[int] = set()
-        self.snapshots: dict[int, tuple[dict[str, Any], dict[str, Any]]] = {}
+        self.request = 0  # the id of the latest snapshot request; answers to earlier ones are dropped
+        self.snapshots: dict[int, tuple[dict[str, Any], dict[str, Any] | None]] = {}
+        self.given = [
+            (state or initial_feed_state(), run.optimizers[k] if run.optimizers else None)
+            for k, state in enumerate(run.decoders)
+        ]  # what trainer k starts from: its state in a snapshot taken before it runs
 
     def poll(self, timeout: float) -> None:
         """Applies every pending message; waits up to ``timeout`` for the first."""
@@ -129,41 +138,43 @@ class _Inbox:
             return
 
     def _apply(self, kind: str, index: Any, *payload: Any) -> None:
-        if kind == "crash":  # from run_role: index is the role's name
-            self.children.crashes[index] = payload[0]
-        elif kind == "curve":
+        if kind == "curve":
             self.run.curve.add(payload[0], self.run.wall_seconds())
         elif kind == "snapshot":
-            feed_state, optimizer_state = payload
-            self.snapshots[index] = (feed_state, optimizer_state)
-            self.steps[index] = feed_state["step"]
+            request, feed_state, optimizer_state = payload
+            if request == self.request:
+                self.snapshots[index] = (feed_state, optimizer_state)
+                self.steps[index] = feed_state["step"]
         else:  # "progress" or "done"
             self.steps[index] = payload[0]
             if kind == "done":
                 self.done.add(index)
 
 
-def _snapshot(
-    model: SelectionModel, channels: Channels, children: Children, inbox: _Inbox
-) -> tuple[dict[str, Tensor], list[dict[str, Any]], list[dict[str, Any]]]:
+def _snapshot(model: SelectionModel, channels: Channels, children: Children, inbox: _Inbox) -> State:
     """Weights, optimiser states and feed states that belong together.
 
     Each trainer answers and then pauses until told to resume, so the weights are copied while nobody
     writes them: the checkpoint's step counts, optimiser moments and weights are those of one moment.
+    Trainers still starting are not waited for: the state they were given stands in for theirs (one that
+    reaches its loop at this very moment may have taken a step more than that state says, which a resumed
+    run merely repeats).
     """
     inbox.snapshots.clear()
+    inbox.request += 1
     for commands in channels.commands:
-        commands.put("snapshot")
+        commands.put(("snapshot", inbox.request))
+    waited = {k for k in range(len(channels.commands)) if children.beating(f"trainer {k}")}
     deadline = time.monotonic() + SNAPSHOT_TIMEOUT
-    while len(inbox.snapshots) < len(channels.commands):
+    while not waited <= inbox.snapshots.keys():
         if time.monotonic() > deadline:
             raise RoleFailed(f"trainers did not answer a snapshot request within {SNAPSHOT_TIMEOUT:.0f} s")
         inbox.poll(timeout=0.1)
         children.fail_if_dead()
     weights = to_cpu(model.state_dict())
     for commands in channels.commands:
-        commands.put("resume")
-    ordered = [inbox.snapshots[k] for k in range(len(channels.commands))]
+        commands.put(("resume",))
+    ordered = [inbox.snapshots.get(k, inbox.given[k]) for k in range(len(channels.commands))]
     return weights, [optimizer for _, optimizer in ordered], [feed for feed, _ in ordered]
 
 
@@ -215,13 +226,14 @@ def _serve_commands(
     commands = channels.commands[index]
     while True:
         try:
-            command = commands.get(timeout=POLL_SECONDS) if wait else commands.get_nowait()
+            command, *args = commands.get(timeout=POLL_SECONDS) if wait else commands.get_nowait()
         except queue.Empty:
             return not should_stop(channels)
         wait = False
         if command == "snapshot":
             _synchronize(feed.device)
-            channels.stats.put(("snapshot", index, feed.state(), to_cpu(optimizer.state_dict())))
+            state = (args[0], feed.state(), to_cpu(optimizer.state_dict()))
+            channels.stats.put(("snapshot", index, *state))
             if get(commands, channels) is None:  # paused until "resume", or the run stopped
                 return False
 

@@ -23,6 +23,7 @@ from scinet.ps.learner import cells_to_percepts
 from scinet.selection.config import SelectionTrainConfig
 from scinet.selection.data import SelectionData
 from scinet.selection.model import NUM_ACTIONS, LossSettings, SelectionModel
+from scinet.trainer.divergence import require_finite_loss, require_finite_weights
 from scinet.trainer.run import StopSignals
 
 KIND = "selection-training"
@@ -36,6 +37,11 @@ def decoder_seeds(seed: int, num_decoders: int) -> list[int]:
     spawned children of ``SeedSequence(seed)``, so no two of them (nor the initialisation) coincide.
     """
     return [int(s.generate_state(1)[0]) for s in np.random.SeedSequence(seed).spawn(num_decoders)]
+
+
+def initial_feed_state() -> dict[str, Any]:
+    """A decoder feed's state before its first step (its stream is then seeded from the run seed)."""
+    return {"step": 0, "generator": None, "loss_sum": 0.0, "bce_sum": 0.0, "count": 0}
 
 
 def make_optimizer(parameters: list[torch.nn.Parameter], config: SelectionTrainConfig) -> torch.optim.Adam:
@@ -69,7 +75,7 @@ class DecoderFeed:
         self.actions = F.one_hot(actions, NUM_ACTIONS).float()
         self.targets = torch.as_tensor(data.targets, dtype=torch.float32, device=device)
         self.generator = torch.Generator(device=device)
-        state = state or {"step": 0, "generator": None, "loss_sum": 0.0, "bce_sum": 0.0, "count": 0}
+        state = state or initial_feed_state()
         if state["generator"] is None:
             self.generator.manual_seed(seed)
         else:
@@ -86,14 +92,27 @@ class DecoderFeed:
         """One optimiser step of decoder k; returns a curve report at each log interval and at the end.
 
         ``zero_grad`` sets gradients to None, so in the fused schedule's single optimiser the other
-        decoders' parameters (and their Adam moments) are left alone by this step.
+        decoders' parameters (and their Adam moments) are left alone by this step. A loss that is not
+        finite raises :class:`~scinet.errors.Diverged` before it can reach the shared weights; checking
+        it waits for the device once per step, a small price on a GPU for never training on NaNs.
         """
+        role, step = f"decoder {self.index}", f"step {self.step + 1}"
         batch, latent_dim = self.config.batch_size, model.encoder.selection.selectors.numel()
         rows = torch.randint(len(self.targets), (batch,), generator=self.generator, device=self.device)
         eps = torch.randn((batch, latent_dim), generator=self.generator, device=self.device)
-        loss = model.loss(
-            self.index, self.percepts[rows], self.actions[rows], self.targets[rows], eps, self.loss_settings
-        )
+        try:
+            loss = model.loss(
+                self.index,
+                self.percepts[rows],
+                self.actions[rows],
+                self.targets[rows],
+                eps,
+                self.loss_settings,
+            )
+        except RuntimeError:  # the BCE refuses a NaN reconstruction: weights diverged without a NaN loss
+            require_finite_weights(model.state_dict(), role, step)
+            raise
+        require_finite_loss(float(loss.total.detach()), role, step)
         optimizer.zero_grad(set_to_none=True)
         loss.total.backward()
         optimizer.step()
@@ -211,7 +230,7 @@ class SelectionRun:
     config: SelectionTrainConfig
     device: torch.device
     seeds: list[int]
-    optimizers: list[dict[str, Any]]
+    optimizers: list[dict[str, Any] | None]
     decoders: list[dict[str, Any] | None]
     curve: Curve
     stop: StopSignals
@@ -231,11 +250,20 @@ class SelectionRun:
         return self.checkpoint is not None and elapsed >= self.config.checkpoint_interval
 
     def save(
-        self, weights: dict[str, Tensor], optimizers: list[dict[str, Any]], decoders: list[dict[str, Any]]
+        self,
+        weights: dict[str, Tensor],
+        optimizers: list[dict[str, Any] | None],
+        decoders: list[dict[str, Any]],
     ) -> None:
-        """Writes the resumable state (atomically); a run without a checkpoint path saves nothing."""
+        """Writes the resumable state (atomically); a run without a checkpoint path saves nothing.
+
+        Weights that are not finite raise :class:`~scinet.errors.Diverged` instead, keeping the last
+        good checkpoint.
+        """
         if self.checkpoint is None:
             return
+        steps = [d["step"] if d else 0 for d in decoders]
+        require_finite_weights(weights, "selection training", f"steps {steps}")
         save_checkpoint(
             self.checkpoint, KIND, weights, fingerprint=self.fingerprint, optimizers=optimizers,
             decoders=decoders, curve=self.curve.rows, pending=self.curve.pending,

@@ -29,6 +29,7 @@ from scinet.selection.data import SelectionData
 from scinet.selection.model import SelectionModel
 from scinet.selection.schedules import run_async, run_fused
 from scinet.selection.steps import KIND, Curve, Progress, SelectionRun, decoder_seeds
+from scinet.trainer.divergence import require_finite_weights
 from scinet.trainer.run import StopSignals, resolve_device
 
 LOG = logging.getLogger(__name__)
@@ -58,7 +59,7 @@ class _Saved:
     """The resumable part of a checkpoint."""
 
     weights: dict[str, Tensor]
-    optimizers: list[dict[str, Any]]
+    optimizers: list[dict[str, Any] | None]
     decoders: list[dict[str, Any]]
     curve: list[dict[str, float]]
     pending: list[dict[str, Any]]
@@ -104,13 +105,17 @@ def train_selection(
     config: SelectionTrainConfig,
     checkpoint: Path | None = None,
     show_progress: bool = False,
+    keep_checkpoint: bool = False,
 ) -> SelectionResult:
     """Trains the encoder, autoencoder decoder and one decoder per entry of ``data`` for ``config.steps``.
 
     Resumes from ``checkpoint`` if it holds a run of the same settings and data, writes it every
-    ``config.checkpoint_interval`` seconds and removes it once the run has finished. Raises
-    :class:`~scinet.trainer.run.TrainingInterrupted` after checkpointing on SIGINT/SIGTERM and
-    :class:`~scinet.trainer.run.RoleFailed` if an async trainer process dies.
+    ``config.checkpoint_interval`` seconds and removes it once the run has finished, unless
+    ``keep_checkpoint``: then the finished state stays there, so that a caller interrupted before it has
+    stored the result gets it back from the next call without training, and the caller removes the
+    file. Raises :class:`~scinet.errors.TrainingInterrupted` after checkpointing on SIGINT/SIGTERM (or
+    when the launching process exits), :class:`~scinet.errors.RoleFailed` if an async trainer process
+    dies or hangs, and :class:`~scinet.errors.Diverged` if a loss or weight stops being finite.
     """
     if not data:
         raise ValueError("train_selection needs the data of at least one agent")
@@ -130,6 +135,7 @@ def train_selection(
     started_steps = sum(d["step"] for d in decoders if d is not None)
     progress = Progress(config.steps * len(data), started_steps, show_progress)
     runner = run_fused if config.schedule == "fused" else run_async
+    finished = all(d is not None and d["step"] >= config.steps for d in decoders)
     try:
         with StopSignals().installed() as stop:
             run = SelectionRun(
@@ -139,10 +145,17 @@ def train_selection(
                 stop=stop, progress=progress, checkpoint=checkpoint, fingerprint=run_fingerprint,
                 base_wall=saved.wall_seconds if saved else 0.0,
             )  # fmt: skip
-            weights, steps = runner(run)
+            if finished and saved is not None:  # kept by keep_checkpoint: nothing to train
+                state = (saved.weights, saved.optimizers, saved.decoders)
+            else:
+                state = runner(run)
     finally:
         progress.close()
-    if checkpoint is not None:
+    weights, steps = state[0], [d["step"] for d in state[2]]
+    require_finite_weights(weights, "selection training", f"steps {steps}")
+    if keep_checkpoint:
+        run.save(*state)
+    elif checkpoint is not None:
         checkpoint.unlink(missing_ok=True)
     last = run.curve.rows[-1] if run.curve.rows else {}
     final = {k: v for k, v in last.items() if k.endswith("_loss") or k == "reconstruction_bce"}

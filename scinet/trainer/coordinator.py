@@ -14,21 +14,28 @@ from typing import Any
 
 from torch import Tensor
 
-from scinet.errors import RoleFailed, TrainingInterrupted
+from scinet.errors import RoleFailed
+from scinet.nets import DPSNetwork
 from scinet.trainer.predictor import predictor_main
 from scinet.trainer.processes import Channels
 from scinet.trainer.rollout import Rollout
 from scinet.trainer.run import RunContext, resolve_device
 from scinet.trainer.statistics import ProgressBar, Statistics
 from scinet.trainer.supervision import SNAPSHOT_TIMEOUT, Children
-from scinet.trainer.trainer import trainer_main
+from scinet.trainer.trainer import to_cpu, trainer_main
 from scinet.trainer.worker import worker_main
 
 BACKLOG_PER_WORKER = 4
 """Experience chunks that may wait for the trainers per worker before the workers block."""
 
 
-def run_async(run: RunContext) -> dict[str, Tensor]:
+def run_async(run: RunContext) -> tuple[dict[str, Tensor], list[dict[str, Any]]]:
+    """Trains until the episode budget is spent; returns the weights and every trainer's optimiser state.
+
+    A stop (signal, or the launcher's death) is honoured at any moment, during the children's start-up
+    too: the checkpoint then holds what the trainers that run have learned, and, for those still
+    starting, the state they were given.
+    """
     env, config, net, stats = run.env, run.config, run.net, run.stats
     device = resolve_device(config.device)
     net.to(device)
@@ -37,15 +44,15 @@ def run_async(run: RunContext) -> dict[str, Tensor]:
     channels = Channels.create(
         config.workers, config.predictors, config.trainers, BACKLOG_PER_WORKER * config.workers
     )
-    children = Children(channels)
+    children = Children(channels, run.stop)
     progress = ProgressBar(stats, config.episodes, run.show_progress)
+    given = [run.optimizers[i] if i < len(run.optimizers) else None for i in range(config.trainers)]
     try:
         for i in range(config.predictors):
             children.start(f"predictor {i}", predictor_main, i, net, env.grid_size, str(device))
         learning_rate = config.learning_rate_at(stats.episodes)
         for i in range(config.trainers):
-            state = run.optimizers[i] if i < len(run.optimizers) else None
-            args = (i, net, env.grid_size, config, str(device), state, learning_rate)
+            args = (i, net, env.grid_size, config, str(device), given[i], learning_rate)
             children.start(f"trainer {i}", trainer_main, *args)
         make_rollout = partial(Rollout.for_config, env, config)
         report_episodes = stats.report_episodes(config.workers)
@@ -63,12 +70,12 @@ def run_async(run: RunContext) -> dict[str, Tensor]:
                 for commands in channels.commands:
                     commands.put(("lr", learning_rate))
             if run.checkpointer.due():
-                run.checkpointer.save(*_snapshot(channels, children, stats), stats)
-        weights, optimizer_states = _snapshot(channels, children, stats)
+                run.checkpointer.save(*_snapshot(net, given, channels, children, stats), stats)
+        weights, optimizer_states = _snapshot(net, given, channels, children, stats)
         if run.stop.received is not None:
             run.checkpointer.save(weights, optimizer_states, stats)
-            raise TrainingInterrupted(run.stop.received, run.checkpointer.path)
-        return weights
+            raise run.stop.interruption(run.checkpointer.path)
+        return weights, optimizer_states
     finally:
         progress.close()
         children.shutdown()
@@ -76,22 +83,37 @@ def run_async(run: RunContext) -> dict[str, Tensor]:
 
 
 def _snapshot(
-    channels: Channels, children: Children, stats: Statistics
-) -> tuple[dict[str, Tensor], list[dict[str, Any]]]:
-    """Asks every trainer for its state; trainer 0 also sends the weights."""
+    net: DPSNetwork,
+    given: list[dict[str, Any] | None],
+    channels: Channels,
+    children: Children,
+    stats: Statistics,
+) -> tuple[dict[str, Tensor], list[dict[str, Any] | None]]:
+    """Asks every trainer for its state; trainer 0 also sends the weights.
+
+    Only trainers that have reached their loop are waited for: one still starting has changed nothing
+    yet, so its optimiser state is the one it was ``given`` and the weights are the shared ``net``'s
+    (one that reaches its loop at this very moment may have taken an update more than that state says).
+    """
+    request = time.monotonic_ns()  # tells this request's answers from late answers to an earlier one
     for commands in channels.commands:
-        commands.put(("snapshot",))
+        commands.put(("snapshot", request))
+    names = [f"trainer {i}" for i in range(len(channels.commands))]
+    waited = {i for i, name in enumerate(names) if children.beating(name)}
     answers: dict[int, tuple] = {}
     deadline = time.monotonic() + SNAPSHOT_TIMEOUT
-    while len(answers) < len(channels.commands):
+    while not waited <= answers.keys():
         if time.monotonic() > deadline:
             raise RoleFailed(f"trainers did not answer a snapshot request within {SNAPSHOT_TIMEOUT:.0f} s")
         children.fail_if_dead()
         try:
-            index, updates, weights, optimizer = channels.snapshots.get(timeout=0.1)
+            answered, index, updates, weights, optimizer = channels.snapshots.get(timeout=0.1)
         except queue.Empty:
             children.drain(stats, timeout=0.0)
             continue
+        if answered != request:
+            continue
         answers[index] = (weights, optimizer)
         stats.record_updates(index, updates, [])
-    return answers[0][0], [answers[i][1] for i in sorted(answers)]
+    weights = answers[0][0] if 0 in answers else to_cpu(net.state_dict())
+    return weights, [answers[i][1] if i in answers else given[i] for i in range(len(names))]

@@ -14,6 +14,7 @@ import torch
 
 from scinet.nets import DPSNetwork
 from scinet.ps.learner import cells_to_percepts
+from scinet.trainer.divergence import require_finite_h_values
 from scinet.trainer.processes import Channels, get, should_stop
 
 MAX_BATCH_REQUESTS = 64
@@ -49,6 +50,7 @@ def predictor_main(
         computing = time.perf_counter()
         cells = np.concatenate([cells for _, cells in batch])
         h_values = predict_h_values(net, cells, grid_size, torch.device(device))
+        require_finite_h_values(h_values, f"predictor {index}", f"its batch {batches + 1}")
         start = 0
         for worker, worker_cells in batch:
             channels.replies[worker].put(h_values[start : start + len(worker_cells)])

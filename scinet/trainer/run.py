@@ -21,12 +21,16 @@ import torch
 from torch import Tensor
 
 from scinet.envs import SubGridConfig
+from scinet.errors import TrainingInterrupted
 from scinet.nets import DPSNetwork
 from scinet.trainer.checkpoint import TrainingState, fingerprint, load_training_state, save_training_state
 from scinet.trainer.config import PolicyConfig
+from scinet.trainer.divergence import require_finite_weights
+from scinet.trainer.launcher import Launcher
 from scinet.trainer.statistics import Statistics
 
 LOG = logging.getLogger(__name__)
+LAUNCHER_POLL_SECONDS = 0.5
 
 
 @dataclass(frozen=True)
@@ -39,13 +43,36 @@ class TrainingResult:
 
 
 class StopSignals:
-    """Records SIGINT/SIGTERM instead of dying, so the run can checkpoint and stop its children first."""
+    """Records SIGINT/SIGTERM instead of dying, so the run can checkpoint and stop its children first.
+
+    The death of the process that started this one (see :mod:`scinet.trainer.launcher`) counts as a stop
+    too, reported as SIGHUP, the signal a terminal sends when it goes away. It is looked at no more often
+    than every ``LAUNCHER_POLL_SECONDS``, so polling :attr:`received` in a tight loop stays cheap.
+    """
 
     def __init__(self) -> None:
-        self.received: int | None = None
+        self.signum: int | None = None
+        self.reason: str | None = None
+        self.launcher = Launcher.of_this_process()
+        self._looked = time.monotonic()
+
+    @property
+    def received(self) -> int | None:
+        """The stop's signal number, or None while the run should go on."""
+        if self.signum is None and time.monotonic() - self._looked >= LAUNCHER_POLL_SECONDS:
+            self._looked = time.monotonic()
+            gone = self.launcher.gone()
+            if gone is not None:
+                self.signum, self.reason = signal.SIGHUP, f"because its launcher (pid {gone}) exited"
+        return self.signum
+
+    def interruption(self, checkpoint: Path | None) -> TrainingInterrupted:
+        """The exception that ends a stopped run; raise it once ``checkpoint`` is written."""
+        assert self.signum is not None
+        return TrainingInterrupted(self.signum, checkpoint, self.reason)
 
     def _handle(self, signum: int, _frame: Any) -> None:
-        self.received = signum
+        self.signum = signum
 
     @contextmanager
     def installed(self) -> Iterator[StopSignals]:
@@ -71,6 +98,7 @@ class Checkpointer:
     def save(self, weights: dict[str, Tensor], optimizers: list[dict[str, Any]], stats: Statistics) -> None:
         if self.path is None:
             return
+        require_finite_weights(weights, "training", f"update {stats.updates}")  # keep the last good one
         state = TrainingState(
             weights=weights, optimizers=optimizers, episodes=stats.episodes, env_steps=stats.env_steps,
             updates=stats.updates, wall_seconds=stats.wall_seconds, resumes=self.resumes,
@@ -122,12 +150,20 @@ def run_device(mode: str, device: str) -> torch.device:
 
 
 def train_policy(
-    env: SubGridConfig, config: PolicyConfig, checkpoint: Path | None = None, show_progress: bool = False
+    env: SubGridConfig,
+    config: PolicyConfig,
+    checkpoint: Path | None = None,
+    show_progress: bool = False,
+    keep_checkpoint: bool = False,
 ) -> TrainingResult:
     """Trains one agent until ``config.episodes`` episodes are done, resuming from ``checkpoint`` if it fits.
 
-    Raises :class:`TrainingInterrupted` after checkpointing on SIGINT/SIGTERM and :class:`RoleFailed` if a
-    child process dies.
+    Raises :class:`TrainingInterrupted` after checkpointing on SIGINT/SIGTERM (or when the launching
+    process exits), :class:`RoleFailed` if a child process dies or hangs, and :class:`Diverged` if a
+    loss, h-value or weight stops being finite. A finished run removes its checkpoint, unless
+    ``keep_checkpoint``: then it leaves the finished state there, so that a caller interrupted before it
+    has stored the result gets it back from the next call without training again, and removes the
+    file itself once the result is safe.
     """
     run_fingerprint = fingerprint(env, config)
     state = load_training_state(checkpoint, run_fingerprint) if checkpoint is not None else None
@@ -158,9 +194,17 @@ def train_policy(
     from scinet.trainer.serial import run_serial
 
     runner = run_serial if config.mode == "serial" else run_async
-    with StopSignals().installed() as stop:
-        weights = runner(
-            RunContext(env, config, net, optimizers, seeds, stats, checkpointer, stop, show_progress)
-        )
-    checkpointer.remove()
+    if stats.episodes >= config.episodes:  # a finished run kept by keep_checkpoint: nothing to train
+        weights = {k: v.detach().clone() for k, v in net.state_dict().items()}
+    else:
+        with StopSignals().installed() as stop:
+            context = RunContext(
+                env, config, net, optimizers, seeds, stats, checkpointer, stop, show_progress
+            )
+            weights, optimizers = runner(context)
+    require_finite_weights(weights, "training", f"update {stats.updates}")
+    if keep_checkpoint:
+        checkpointer.save(weights, optimizers, stats)
+    else:
+        checkpointer.remove()
     return TrainingResult(weights, stats, resumed_from)

@@ -7,11 +7,13 @@ tests, debugging and small machines.
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 from torch import Tensor
 
-from scinet.errors import TrainingInterrupted
 from scinet.ps.learner import DPSLearner
+from scinet.trainer.divergence import require_finite_h_values, require_finite_loss
 from scinet.trainer.predictor import predict_h_values
 from scinet.trainer.rollout import Rollout
 from scinet.trainer.run import RunContext
@@ -19,11 +21,12 @@ from scinet.trainer.statistics import ProgressBar
 from scinet.trainer.trainer import BatchAssembler, to_cpu
 
 
-def run_serial(run: RunContext) -> dict[str, Tensor]:
+def run_serial(run: RunContext) -> tuple[dict[str, Tensor], list[dict[str, Any]]]:
+    """Trains until the episode budget is spent; returns the weights and the optimiser's state."""
     env, config, net, stats = run.env, run.config, run.net, run.stats
     device = torch.device("cpu")
     learner = DPSLearner(net, env.grid_size, config.learning_rate, config.weight_decay, device)
-    if run.optimizers:
+    if run.optimizers and run.optimizers[0] is not None:
         learner.optimizer.load_state_dict(run.optimizers[0])
     rollouts = [Rollout.for_config(env, config, seed) for seed in run.seeds]
     assembler = BatchAssembler(config.batch_size)
@@ -37,17 +40,21 @@ def run_serial(run: RunContext) -> dict[str, Tensor]:
         while stats.episodes < config.episodes:
             learner.set_learning_rate(config.learning_rate_at(stats.episodes))
             for rollout in rollouts:
-                report = rollout.step(predict_h_values(net, rollout.cells, env.grid_size, device))
+                h_values = predict_h_values(net, rollout.cells, env.grid_size, device)
+                require_finite_h_values(h_values, "predictor", f"episode {stats.episodes}")
+                report = rollout.step(h_values)
                 losses = [learner.update(batch) for batch in assembler.add(report.experiences)]
+                for i, loss in enumerate(losses):
+                    require_finite_loss(loss, "trainer", f"update {stats.updates + i + 1}")
                 updates += len(losses)
                 stats.record_updates(0, updates, losses)
                 stats.record_episodes(config.envs_per_worker, report.lengths, report.timeouts)
             progress.update()
             if run.stop.received is not None:
                 save()
-                raise TrainingInterrupted(run.stop.received, run.checkpointer.path)
+                raise run.stop.interruption(run.checkpointer.path)
             if run.checkpointer.due():
                 save()
     finally:
         progress.close()
-    return to_cpu(net.state_dict())
+    return to_cpu(net.state_dict()), [to_cpu(learner.optimizer.state_dict())]

@@ -1,7 +1,9 @@
-"""Watching over spawned roles: start them, apply their reports, fail loudly when one dies, stop them all.
+"""Watching over spawned roles: start them, apply their reports, fail loudly when one dies or hangs, stop all.
 
-Shared by every multi-process run (policy training and selection-data generation), so that each has the
-same guarantees: a dead child is named within one poll, and shutdown is bounded in time.
+Shared by every multi-process run (policy training, selection-data generation, async selection training),
+so that each has the same guarantees: a dead child is named within one poll, a hung one (stopped,
+deadlocked: its heartbeat, see :func:`~scinet.trainer.processes.should_stop`, stands still) within
+``HANG_SECONDS``, and shutdown is bounded in time.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import time
 from typing import Any
 
 from scinet.errors import RoleFailed
-from scinet.trainer.processes import CONTEXT, Channels, run_role
+from scinet.trainer.processes import CONTEXT, Channels, run_role, signals_blocked
 from scinet.trainer.statistics import Statistics
 
 LOG = logging.getLogger(__name__)
@@ -20,35 +22,82 @@ JOIN_TIMEOUT = 5.0
 SNAPSHOT_TIMEOUT = 120.0
 """How long live trainers may take to answer a checkpoint's snapshot request before the run counts them hung.
 
-A dead trainer is caught within one poll regardless; this bound is only for a live one that never answers.
-It must cover a trainer that is still starting: on a loaded 2-core machine a spawned child took more than
-10 s to import torch and reach its loop, and a 10 s bound failed healthy runs at their first checkpoint.
+A dead or hung trainer is caught sooner by its exit code or heartbeat; this bound is only for a live one
+that beats but never answers.
 """
+HANG_SECONDS = 30.0
+"""A child whose heartbeat stands still this long is hung. A healthy one beats every few milliseconds
+(every queue wait polls), so the bound only has to cover a loaded machine's scheduling hiccups."""
+START_SECONDS = 120.0
+"""Before its first heartbeat a child may take this long: on a loaded 2-core machine a spawned child took
+more than 10 s to import torch and reach its loop, and a GPU role also creates its CUDA context first."""
+STALL_SECONDS = 5.0
+"""If the coordinator itself did not look for this long (the whole run was stopped with Ctrl-Z, the
+machine was suspended), the children's silence is counted only from when it looks again."""
 
 
 class Children:
-    """The spawned processes by role name, with liveness checks and a bounded shutdown."""
+    """The spawned processes by role name, with liveness and heartbeat checks and a bounded shutdown.
 
-    def __init__(self, channels: Channels) -> None:
-        self.channels = channels
+    With ``stop`` (anything with a ``received`` attribute), :meth:`start` starts nothing more once a stop
+    has come, so a run stopped while its children start up does not go on spawning for seconds.
+    """
+
+    def __init__(self, channels: Channels, stop: Any = None) -> None:
+        self.channels, self.stop = channels, stop
         self.processes: dict[str, Any] = {}
+        self.slots: dict[str, int] = {}
+        self.started: dict[str, float] = {}
         self.crashes: dict[str, str] = {}  # role name -> traceback it reported before dying
+        self.hung: set[str] = set()  # children found hung: they cannot stop on request
+        self.hang_seconds = HANG_SECONDS
+        self._looked = self._awake_since = time.monotonic()
 
     def start(self, name: str, body: Any, *args: Any) -> None:
+        if self.stop is not None and self.stop.received is not None:
+            return
+        slot = len(self.processes)
         process = CONTEXT.Process(
-            target=run_role, args=(name, body, self.channels, *args), name=name, daemon=True
+            target=run_role, args=(name, slot, body, self.channels, *args), name=name, daemon=True
         )
-        process.start()
+        with signals_blocked():
+            process.start()
         LOG.info("started %s (pid %d)", name, process.pid)
-        self.processes[name] = process
+        self.processes[name], self.slots[name], self.started[name] = process, slot, time.monotonic()
+
+    def beating(self, name: str) -> bool:
+        """Whether the child has reached its role's loop (it has stamped a heartbeat)."""
+        return name in self.slots and self.channels.heartbeats[self.slots[name]] > 0.0
 
     def fail_if_dead(self) -> None:
-        """Raises :class:`RoleFailed` naming the first child that exited, with its last traceback line."""
+        """Raises :class:`RoleFailed` naming the first child that failed, exited or hung.
+
+        A :class:`RoleFailed` that a child reported (a divergence) is raised at once, as it is; any other
+        death is named with the last line of the traceback the child reported, if any.
+        """
+        try:
+            while True:
+                name, trace, failure = self.channels.crashes.get_nowait()
+                if failure is not None:
+                    raise failure
+                self.crashes[name] = trace
+        except queue.Empty:
+            pass
+        now = time.monotonic()
+        if now - self._looked > STALL_SECONDS:
+            self._awake_since = now
+        self._looked = now
         for name, process in self.processes.items():
             if process.exitcode is not None:
                 detail = self.crashes.get(name, "").strip().splitlines()
                 reason = f": {detail[-1]}" if detail else ""
                 raise RoleFailed(f"{name} died (exit code {process.exitcode}){reason}")
+            beat = self.channels.heartbeats[self.slots[name]]
+            silent = now - max(beat or self.started[name], self._awake_since)
+            if silent > (self.hang_seconds if beat else max(self.hang_seconds, START_SECONDS)):
+                what = "no heartbeat" if beat else "not started"
+                self.hung.add(name)
+                raise RoleFailed(f"{name} hung: {what} for {silent:.0f} s (pid {process.pid})")
 
     def drain(self, stats: Statistics, timeout: float) -> None:
         """Applies every pending report to ``stats``; waits up to ``timeout`` for the first one."""
@@ -74,11 +123,11 @@ class Children:
         elif kind == "predictor":
             _, busy, idle = payload
             stats.record_time("predictor", busy=busy, idle=idle)
-        elif kind == "crash":
-            self.crashes[index] = payload[0]
 
     def shutdown(self) -> None:
         self.channels.stop.set()
+        for name in self.hung:
+            self.processes[name].kill()
         deadline = time.monotonic() + JOIN_TIMEOUT
         for process in self.processes.values():
             process.join(max(deadline - time.monotonic(), 0.0))

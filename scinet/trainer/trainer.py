@@ -17,6 +17,7 @@ from scinet.nets import DPSNetwork
 from scinet.ps.glow import Experiences
 from scinet.ps.learner import DPSLearner
 from scinet.trainer.config import PolicyConfig
+from scinet.trainer.divergence import require_finite_loss
 from scinet.trainer.processes import POLL_SECONDS, Channels, should_stop
 
 
@@ -84,6 +85,7 @@ def trainer_main(
         for batch in assembler.add(chunk):
             losses.append(learner.update(batch))
             updates += 1
+            require_finite_loss(losses[-1], f"trainer {index}", f"its update {updates}")
         now = time.perf_counter()
         idle += computing - started
         busy += now - computing
@@ -94,7 +96,7 @@ def trainer_main(
 
 
 def _answer_commands(channels: Channels, index: int, learner: DPSLearner, updates: int) -> None:
-    """Applies the coordinator's commands: ("lr", value) sets the learning rate, ("snapshot",) answers."""
+    """Applies the coordinator's commands: ("lr", value) sets the learning rate, ("snapshot", id) answers."""
     while True:
         try:
             command, *args = channels.commands[index].get_nowait()
@@ -104,4 +106,5 @@ def _answer_commands(channels: Channels, index: int, learner: DPSLearner, update
             learner.set_learning_rate(args[0])
         elif command == "snapshot":
             weights = to_cpu(learner.net.state_dict()) if index == 0 else None
-            channels.snapshots.put((index, updates, weights, to_cpu(learner.optimizer.state_dict())))
+            answer = (args[0], index, updates, weights, to_cpu(learner.optimizer.state_dict()))
+            channels.snapshots.put(answer)
