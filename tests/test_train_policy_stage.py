@@ -23,7 +23,9 @@ ROOT = Path(__file__).resolve().parents[1]
 TINY_POLICY = {
     "mode": "async", "device": "cpu", "workers": 2, "predictors": 1, "trainers": 1, "envs_per_worker": 16,
     "episodes": 2000, "batch_size": 50, "learning_rate": 1e-3, "hidden": [32, 16], "seed": 0,
-    "checkpoint_interval": 0.5, "log_interval": 200, "eval_episodes": 200,
+    "checkpoint_interval": 0.5, "log_interval": 200, "eval_episodes": 200, "lr_schedule": "constant",
+    "learning_rate_end": 1e-4, "weight_decay": 1e-5, "glow": 0.1, "gamma": 0.01, "beta": 0.5,
+    "unrewarded_steps": "drop",
 }  # fmt: skip
 STARTED: list[subprocess.Popen[str]] = []
 TINY_ENV = {
