@@ -27,6 +27,7 @@ import numpy as np
 import psutil
 import pytest
 import yaml
+from stage_process import read_until, start_stage
 
 from scinet.envs import SubGridConfig
 from scinet.errors import Diverged, RoleFailed
@@ -85,30 +86,6 @@ def _write_params(folder: Path, **policy: object) -> None:
     (folder / "params.yaml").write_text(yaml.safe_dump(params))
 
 
-def _start_stage(project: Path, started: list[subprocess.Popen[str]]) -> subprocess.Popen[str]:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "stages.train_policy", "env1"], cwd=project, stderr=subprocess.PIPE,
-        stdout=subprocess.DEVNULL, text=True, start_new_session=True,
-    )  # fmt: skip
-    started.append(process)
-    return process
-
-
-def _read_until(process: subprocess.Popen[str], pattern: str, timeout: float = 120) -> tuple[re.Match, str]:
-    """Reads the stage's stderr until a line matches; returns the match and everything read so far."""
-    seen = ""
-    deadline = time.monotonic() + timeout
-    assert process.stderr is not None
-    while time.monotonic() < deadline:
-        line = process.stderr.readline()
-        seen += line
-        if match := re.search(pattern, line):
-            return match, seen
-        if not line and process.poll() is not None:
-            break
-    raise AssertionError(f"no line matching {pattern!r} in:\n{seen}")
-
-
 def _alive(pid: int) -> bool:
     try:
         return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
@@ -163,8 +140,8 @@ def test_a_stop_while_children_start_is_one_line_and_a_checkpoint(
     tmp_path: Path, processes: list, sig: int, whole_group: bool
 ) -> None:
     project = _project(tmp_path)
-    stage = _start_stage(project, processes)
-    _, log = _read_until(stage, r"started predictor 0 \(pid \d+\)")
+    stage = start_stage(project, processes)
+    _, log = read_until(stage, r"started predictor 0 \(pid \d+\)")
     os.killpg(stage.pid, sig) if whole_group else stage.send_signal(sig)
     sent = time.monotonic()
     _, rest = stage.communicate(timeout=60)
@@ -183,7 +160,7 @@ def test_a_stop_while_children_start_is_one_line_and_a_checkpoint(
 
 def test_a_stop_during_the_evaluation_keeps_the_training(tmp_path: Path, processes: list) -> None:
     project = _project(tmp_path, mode="serial", episodes=100, eval_episodes=400_000)
-    stage = _start_stage(project, processes)
+    stage = start_stage(project, processes)
     model = project / "models/policy/env1.pt"  # written just before the evaluation starts
     deadline = time.monotonic() + 120
     while not model.is_file():

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from stage_process import read_until, start_stage
 
 from scinet.nets import load_dps_agent, read_checkpoint
 
@@ -56,31 +57,6 @@ def _run_stage(project: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(command, cwd=project, capture_output=True, text=True, timeout=300, check=False)
 
 
-def _start(project: Path) -> subprocess.Popen[str]:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "stages.train_policy", "env1"], cwd=project, stderr=subprocess.PIPE,
-        stdout=subprocess.DEVNULL, text=True, start_new_session=True,
-    )  # fmt: skip
-    STARTED.append(process)
-    return process
-
-
-def _read_until(process: subprocess.Popen[str], pattern: str, timeout: float = 120) -> tuple[re.Match, str]:
-    """Reads the stage's stderr until a line matches; returns the match and everything read so far."""
-    seen = ""
-    deadline = time.monotonic() + timeout
-    assert process.stderr is not None
-    while time.monotonic() < deadline:
-        line = process.stderr.readline()
-        seen += line
-        match = re.search(pattern, line)
-        if match:
-            return match, seen
-        if not line and process.poll() is not None:
-            break
-    raise AssertionError(f"no line matching {pattern!r} in:\n{seen}")
-
-
 def _child_pids(log: str) -> dict[str, int]:
     return {name: int(pid) for name, pid in re.findall(r"started (\w+ \d+) \(pid (\d+)\)", log)}
 
@@ -110,8 +86,8 @@ def test_stage_writes_model_curve_and_metrics(project: Path) -> None:
 @pytest.mark.parametrize(("sig", "whole_group"), [(signal.SIGINT, True), (signal.SIGTERM, False)])
 def test_signal_stops_every_process_and_the_rerun_resumes(project: Path, sig: int, whole_group: bool) -> None:
     _write_params(project, episodes=10**7)
-    process = _start(project)
-    _, log = _read_until(process, r"started worker 1")
+    process = start_stage(project, STARTED)
+    _, log = read_until(process, r"started worker 1")
     children = _child_pids(log)
     assert len(children) == 4  # 1 predictor, 1 trainer, 2 workers
     checkpoint = project / "checkpoints/policy/env1.pt"
@@ -132,8 +108,8 @@ def test_signal_stops_every_process_and_the_rerun_resumes(project: Path, sig: in
     assert saved["episodes"] > 0
 
     _write_params(project, episodes=saved["episodes"] + 300)
-    rerun = _start(project)
-    match, _ = _read_until(rerun, r"resuming from \S+ at episode (\d+)")
+    rerun = start_stage(project, STARTED)
+    match, _ = read_until(rerun, r"resuming from \S+ at episode (\d+)")
     assert int(match.group(1)) == saved["episodes"]
     rerun.wait(timeout=300)
     assert rerun.returncode == 0
@@ -143,8 +119,8 @@ def test_signal_stops_every_process_and_the_rerun_resumes(project: Path, sig: in
 
 def test_a_dying_worker_fails_the_run_loudly(project: Path) -> None:
     _write_params(project, episodes=10**7)
-    process = _start(project)
-    _, log = _read_until(process, r"started worker 1")
+    process = start_stage(project, STARTED)
+    _, log = read_until(process, r"started worker 1")
     children = _child_pids(log)
     time.sleep(1.0)
     killed = time.monotonic()
