@@ -12,7 +12,7 @@ from pathlib import Path
 from scinet.errors import ParamsError
 from scinet.params import parse_env, parse_policy
 from scinet.selection.params import parse_selection
-from scinet.zenodo.record import ZenodoParamsError, parse_zenodo_params
+from scinet.zenodo.record import parse_zenodo_params
 from stages.common import fail_on_bad_params, read_params
 
 OUT = Path("data/params.ok")
@@ -29,8 +29,6 @@ def main() -> None:
         parse_policy(raw.get("policy"))
         parse_selection(raw.get("selection"))
         parse_zenodo_params(raw.get("zenodo"))
-    except ZenodoParamsError as err:
-        fail_on_bad_params(ParamsError(str(err)))
     except ParamsError as err:
         fail_on_bad_params(err)
     OUT.parent.mkdir(parents=True, exist_ok=True)

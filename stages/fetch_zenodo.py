@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from scinet.errors import ParamsError
-from scinet.zenodo import ZenodoError, ZenodoParamsError, fetch_record, parse_zenodo_params
+from scinet.zenodo import ZenodoError, fetch_record, parse_zenodo_params
 from stages.common import fail_on_bad_params, read_params
 
 OUT = Path("data/zenodo")
@@ -22,8 +22,8 @@ OUT = Path("data/zenodo")
 def main() -> None:
     try:
         params = parse_zenodo_params(read_params().get("zenodo"))
-    except ZenodoParamsError as err:
-        fail_on_bad_params(ParamsError(str(err)))
+    except ParamsError as err:
+        fail_on_bad_params(err)
     try:
         result = fetch_record(params.record, OUT)
     except ZenodoError as err:

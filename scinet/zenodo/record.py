@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from scinet.errors import ScinetError
+from scinet.errors import ParamsError, ScinetError
 
 API_URL = "https://zenodo.org/api/records/"
 _MD5 = re.compile(r"[0-9a-f]{32}")
@@ -28,7 +28,7 @@ class ZenodoError(ScinetError, RuntimeError):
     """
 
 
-class ZenodoParamsError(ValueError):
+class ZenodoParamsError(ParamsError):
     """A bad ``zenodo`` params section; the message starts with the key (e.g. ``zenodo.record: ...``)."""
 
 
