@@ -36,28 +36,49 @@ def test_split_threshold_is_one_sixth_and_a_flat_policy_has_no_unlikely_action()
     assert likely[2] in {1, 2, 3, 4, 5} and unlikely[2] == 0
 
 
-def test_player_takes_the_likely_action_and_targets_its_glowed_reward() -> None:
-    # +x (action 0) dominates by 100 everywhere: the only likely action, and the policy walks +x for good.
-    # From (x, 0, z) that reaches the reward (5, 0) in 5 - x steps; from (x, 1, z) it never does (time-out).
-    env = SubGridConfig(grid_size=(6, 2, 2), plane=(1, 1, 0), reward_pos=(5, 0), max_steps=12)
-    player = SelectionPlayer(env, 64, np.random.SeedSequence(3), beta=0.5, glow=0.1)
+def _play(env: SubGridConfig, glow: float, steps: int = 40) -> tuple[SelectionData, int]:
+    """Plays 64 worlds in which +x (action 0) dominates by 100 everywhere: the only likely action, taken
+    for good. Returns the samples and the number of finished episodes."""
+    player = SelectionPlayer(env, 64, np.random.SeedSequence(3), beta=0.5, glow=glow)
     h = np.tile([100.0, 0.0, 0.0, 0.0, 0.0, 0.0], (64, 1))
     parts, episodes = [], 0
-    for _ in range(40):
+    for _ in range(steps):
         report = player.step(h)
         parts.append(report.experiences)
         episodes += len(report.lengths)
-    data = SelectionData.concat(parts)
-    assert len(data) == 2 * episodes  # one taken and one naught sample per episode
+    return SelectionData.concat(parts), episodes
+
+
+def test_player_takes_the_likely_action_and_targets_its_glowed_reward() -> None:
+    # From (x, 0, z) the +x walk reaches the reward (5, 0) in 5 - x steps; from (x, 1, z) it never does.
+    env = SubGridConfig(grid_size=(6, 2, 2), plane=(1, 1, 0), reward_pos=(5, 0), max_steps=12)
+    data, episodes = _play(env, glow=0.1)
     taken = data.actions == 0
-    assert taken.sum() == episodes
-    assert set(np.unique(data.actions[~taken])) == {1, 2, 3, 4, 5}  # drawn among the unlikely ones
-    assert (data.targets[~taken] == 0).all()
+    naught = ~taken
+    assert naught.sum() == episodes  # one naught sample per episode, time-out or not
+    assert set(np.unique(data.actions[naught])) == {1, 2, 3, 4, 5}  # drawn among the unlikely ones
+    assert (data.targets[naught] == 0).all()
     cells, targets = data.cells[taken], data.targets[taken]
-    reaching = cells[:, 1] == 0
-    expected = TARGET_SCALE * 0.9 ** (5 - cells[reaching, 0].astype(float) - 1)
-    np.testing.assert_allclose(targets[reaching], expected, rtol=1e-6)
-    assert (targets[~reaching] == 0).all() and reaching.any() and (~reaching).any()
+    assert (cells[:, 1] == 0).all()  # a time-out (y = 1) gives no taken sample: the glow never reached it
+    expected = TARGET_SCALE * 0.9 ** (5 - cells[:, 0].astype(float) - 1)
+    np.testing.assert_allclose(targets, expected, rtol=1e-6)
+    timeouts = (data.cells[naught, 1] == 1).sum()
+    assert 0 < timeouts < episodes and taken.sum() == episodes - timeouts
+
+
+def test_a_taken_action_the_glow_does_not_reach_gives_only_the_naught_sample() -> None:
+    # Glow 0.99: the first step's glow is 0.01^(L-1), so episodes of L <= 4 steps reach it (>= 1e-6) and
+    # the 5-step walk from x = 0 does not (1e-8 <= 1e-7, the original's cut-off), like a time-out.
+    env = SubGridConfig(grid_size=(6, 2, 2), plane=(1, 1, 0), reward_pos=(5, 0), max_steps=12)
+    data, episodes = _play(env, glow=0.99)
+    taken, naught = data.actions == 0, data.actions != 0
+    assert naught.sum() == episodes
+    reaching = data.cells[naught][data.cells[naught, 1] == 0]  # starts from which the walk is rewarded
+    starts = np.bincount(reaching[:, 0], minlength=6)
+    assert starts[0] > 0  # rewarded episodes did start at x = 0 ...
+    assert (data.cells[taken, 0] > 0).all()  # ... and none of them gave a taken sample
+    assert taken.sum() == starts[1:].sum()
+    np.testing.assert_allclose(data.targets[taken].min(), TARGET_SCALE * 0.01**3, rtol=1e-5)
 
 
 def test_serial_generation_is_deterministic_and_async_produces_the_requested_samples() -> None:

@@ -6,6 +6,11 @@ One likely action is drawn uniformly and actually taken; its target is 10 times 
 reward that the rest of the episode (played on the agent's policy) brings back to that first step. One
 unlikely action, drawn uniformly, is recorded with target 0 and never taken. An episode with no unlikely
 action (a perfectly flat policy) yields only the first sample.
+
+As in policy mode, the taken action becomes a sample only if the glow reaches it (|g| > 1e-7): a time-out,
+or an episode so long (154 steps or more at glow 0.1) that the reward's glow has faded by the first step,
+yields only its naught sample. This is the original's rule; a target of 0 for such a taken action would
+teach the decoders that a likely action is worthless wherever the agent once wandered off.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from scinet.envs import BatchedSubGridWorld, SubGridConfig
+from scinet.ps.glow import GLOW_THRESHOLD
 from scinet.selection.config import SelectionDataConfig
 from scinet.selection.data import SelectionData
 from scinet.trainer.rollout import sample_softmax, softmax_weights
@@ -99,10 +105,12 @@ class SelectionPlayer:
     def _samples(self, rows: np.ndarray, lengths: np.ndarray, final_rewards: np.ndarray) -> SelectionData:
         # The first step's glow: the final reward (negative ones clipped to 0) decayed over the later steps.
         first_step_glow = np.maximum(final_rewards, 0.0) * (1.0 - self.glow) ** (lengths - 1)
-        has_naught = self.naught[rows] >= 0
-        naught_rows = rows[has_naught]
+        reached = first_step_glow > GLOW_THRESHOLD
+        taken_rows, naught_rows = rows[reached], rows[self.naught[rows] >= 0]
         return SelectionData(
-            np.concatenate([self.start_cells[rows], self.start_cells[naught_rows]]),
-            np.concatenate([self.taken[rows], self.naught[naught_rows]]),
-            np.concatenate([TARGET_SCALE * first_step_glow, np.zeros(len(naught_rows))]).astype(np.float32),
+            np.concatenate([self.start_cells[taken_rows], self.start_cells[naught_rows]]),
+            np.concatenate([self.taken[taken_rows], self.naught[naught_rows]]),
+            np.concatenate(
+                [TARGET_SCALE * first_step_glow[reached], np.zeros(len(naught_rows))]
+            ).astype(np.float32),
         )
