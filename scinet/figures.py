@@ -302,3 +302,38 @@ def latent_responses(
     fig.suptitle("Kept latent neurons: noiseless activation over the grid")
     _save(fig, out)
     return FigureResult(Path(out), len(kept) * len(PLANES), 0, 0)
+
+
+def seed_selection_values(
+    curves: Mapping[int, pd.DataFrame], holds: Mapping[int, bool], out: Path
+) -> FigureResult:
+    """Every seed's encoder selection values over training, one panel per seed, titled with its outcome.
+
+    The robustness claim at a glance: a seed that holds shows three lines ending below 0 and five above; a
+    split coordinate shows as a fourth line stuck between them.
+    """
+    seeds = list(curves)
+    cols = min(len(seeds), 3)
+    rows_n = -(-len(seeds) // cols)
+    fig = Figure(figsize=(4.2 * cols, 3.2 * rows_n), layout="constrained")
+    axes = fig.subplots(rows_n, cols, squeeze=False, sharex=True, sharey=True).ravel()
+    ours = 0
+    for ax, seed in zip(axes, seeds, strict=False):
+        curve = curves[seed]
+        columns = sorted((c for c in curve.columns if c.startswith("encoder_s")), key=lambda c: int(c[9:]))
+        for i, column in enumerate(columns):
+            ax.plot(curve["step"], curve[column], color=f"C{i}", lw=1.0, label=f"neuron {column[9:]}")
+            ours += 1
+        ax.axhline(0.0, color="k", lw=1, ls=":")
+        ax.set_title(f"seed {seed}: {'holds' if holds[seed] else 'fails'}", fontsize=10)
+        ax.grid(True, alpha=0.3)
+    for ax in axes[len(seeds) :]:
+        ax.set_visible(False)
+    axes[0].legend(loc="lower right", fontsize=6, ncols=2)
+    for ax in axes[::cols]:
+        ax.set_ylabel("encoder selection value")
+    for ax in axes[max(0, len(seeds) - cols) : len(seeds)]:
+        ax.set_xlabel("training step (per decoder)")
+        ax.xaxis.set_tick_params(labelbottom=True)
+    _save(fig, out)
+    return FigureResult(Path(out), ours, 0, 0)

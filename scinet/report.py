@@ -20,11 +20,14 @@ PUBLISHED_BCE = "≈ 1e-3"
 PUBLISHED_STEPS = "≈ 830,000"
 
 
-def results_table(agents: Mapping[str, Mapping[str, Any]], selection: Mapping[str, Any]) -> str:
+def results_table(
+    agents: Mapping[str, Mapping[str, Any]], selection: Mapping[str, Any], seeds: Mapping[str, Any]
+) -> str:
     """Markdown table: quantity | published | reproduced.
 
-    ``agents`` maps each objective (env1, ...) to its metrics/policy/<env>.json; ``selection`` is
-    metrics/selection.json. Agents are quoted under the softmax policy, the one the paper's agents act by.
+    ``agents`` maps each objective (env1, ...) to its metrics/policy/<env>.json; ``selection`` is the
+    headline seed's verdict metrics and ``seeds`` metrics/robustness.json (``holds`` of ``total`` seeds).
+    Agents are quoted under the softmax policy, the one the paper's agents act by.
     """
     encoder = selection["encoder"]
     kept = encoder["kept"]
@@ -55,7 +58,8 @@ def results_table(agents: Mapping[str, Mapping[str, Any]], selection: Mapping[st
             PUBLISHED_STEPS,
             f"{min(steps):,}" + (f" (kept neurons final from step {settled:,})" if settled else ""),
         ),
-        ("all verdicts hold", "yes", "yes" if selection["verdict"] else "**no**"),
+        (f"all verdicts hold (seed {selection['seed']})", "yes", "yes" if selection["verdict"] else "**no**"),
+        ("the result holds for", "—", f"{seeds['holds']} of {seeds['total']} seeds"),
     ]
     return "\n".join(f"| {' | '.join(row)} |" for row in rows) + "\n"
 

@@ -1,9 +1,10 @@
 """Stage figures: the paper's Section 6 figures as PNG, ours beside the authors' published logs.
 
-Usage: ``python -m stages.figures``. Reads metrics/policy/<env>_curve.tsv and <env>.json,
-metrics/selection/curve.tsv, metrics/selection.json, models/selection/model.pt and data/zenodo/ (its tables
-only when status.json says they are available); writes plots/learning_curves.png, plots/selection_losses.png,
-plots/selection_values.png and plots/latent_responses.png.
+Usage: ``python -m stages.figures``. Reads metrics/policy/<env>_curve.tsv and <env>.json, the first listed
+selection seed's curve, verdict and model (metrics/selection/seed<N>/, models/selection/seed<N>.pt: the
+headline run) and data/zenodo/ (its tables only when status.json says they are available); writes
+plots/learning_curves.png, plots/selection_losses.png, plots/selection_values.png and
+plots/latent_responses.png.
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ import pandas as pd
 from scinet import figures
 from scinet.analysis import latent_over_grid, load_selection_model
 from scinet.params import ParamsError, parse_env
+from scinet.seeds import parse_seeds
 from stages.common import exit_on_bad_file, fail_on_bad_params, read_json, read_params, read_tsv
+from stages.seeds import SeedFiles
 
 PLOTS = Path("plots")
 ZENODO = Path("data/zenodo")
@@ -41,8 +44,10 @@ def published_tables() -> dict[str, pd.DataFrame | None]:
 
 
 def main() -> None:
+    raw = read_params()
     try:
-        env = parse_env(read_params().get("env"))
+        env = parse_env(raw.get("env"))
+        headline = SeedFiles(parse_seeds(raw.get("selection"))[0])
     except ParamsError as err:
         fail_on_bad_params(err)
     published = published_tables()
@@ -58,11 +63,11 @@ def main() -> None:
         final={name: float(policy[name]["softmax"]["mean"]) for name in names},
     )
 
-    model, objectives = load_selection_model(Path("models/selection/model.pt"))  # decoder k: objectives[k]
-    selection = read_json(Path("metrics/selection.json"), ("encoder", "decoders"))
+    model, objectives = load_selection_model(headline.model)  # decoder k: objectives[k]
+    selection = read_json(headline.verdict, ("encoder", "decoders"))
     encoder = selection["encoder"]
     encodes = {int(k): v for k, v in encoder["encodes"].items()}
-    curve = read_tsv(Path("metrics/selection/curve.tsv"), ("step",))
+    curve = read_tsv(headline.curve, ("step",))
     figures.selection_losses(curve, objectives, PLOTS / "selection_losses.png", published["losses"])
     planes = {name: selection["decoders"][name]["plane"] for name in objectives}
     figures.selection_values(

@@ -1,15 +1,15 @@
-"""Stage train_selection: the encoder with selection neurons, its autoencoder decoder and the decoders.
+"""Stage train_selection@<seed>: the encoder with selection neurons, its autoencoder decoder and the decoders.
 
-Usage: ``python -m stages.train_selection``. Reads data/selection/<objective>.npz, writes
-models/selection/model.pt, the curve metrics/selection/curve.tsv and metrics/selection/training.json.
-SIGINT/SIGTERM leave a checkpoint in checkpoints/selection/ that the next run resumes from; it is removed
-only once every output is written.
+Usage: ``python -m stages.train_selection SEED``. Reads data/selection/seed<SEED>/<objective>.npz, writes
+models/selection/seed<SEED>.pt, the curve metrics/selection/seed<SEED>/curve.tsv and
+metrics/selection/seed<SEED>/training.json. SIGINT/SIGTERM leave a checkpoint
+checkpoints/selection/seed<SEED>.pt that the next run resumes from; it is removed only once every output is
+written.
 """
 
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -25,57 +25,63 @@ from stages.common import (
     exit_on_bad_file,
     exit_on_stop,
     fail_on_bad_params,
-    made_by,
     read_params,
     write_metrics,
 )
+from stages.seeds import SeedFiles, made_by_item, seed_argument
 
 PARAMS = ["env"] + [
     f"selection.{key}"
     for key in (
         "schedule", "device", "steps", "batch_size", "learning_rate", "weight_decay", "latent_dim",
         "target_weight", "decoder_selection_weight", "encoder_selection_weight", "reconstruction_weight",
-        "reconstruction_bce", "seed", "log_interval", "checkpoint_interval",
+        "reconstruction_bce", "log_interval", "checkpoint_interval",
     )
 ]  # fmt: skip
 """The params this stage depends on, as its ``params`` in dvc.yaml."""
 
 
 def main() -> None:
+    seed = seed_argument("train_selection")
     raw = read_params()
     try:
         env = parse_env(raw.get("env"))
-        _, config = parse_selection(raw.get("selection"))
+        _, config = parse_selection(raw.get("selection"), seed)
     except ParamsError as err:
         fail_on_bad_params(err)
-    logging.basicConfig(level=logging.INFO, format="train_selection: %(message)s")
+    stage = f"train_selection@{seed}"
+    logging.basicConfig(level=logging.INFO, format=f"{stage}: %(message)s")
 
     objectives = list(env.objectives)
     grid_size = env.objective(objectives[0]).grid_size
-    record = made_by(raw, PARAMS, str(resolve_device(config.device)))
-    checkpoint = Path("checkpoints/selection/model.pt")
-    with exit_on_stop("train_selection", resumable=True, checkpoint=checkpoint):
-        data = [SelectionData.load(Path(f"data/selection/{name}.npz"), grid_size) for name in objectives]
+    record = made_by_item(raw, PARAMS, str(resolve_device(config.device)), stage)
+    files = SeedFiles(seed)
+    with exit_on_stop(stage, resumable=True, checkpoint=files.checkpoint):
+        data = [SelectionData.load(files.samples(name), grid_size) for name in objectives]
         result = train_selection(
-            data, grid_size, config, checkpoint, show_progress=True, keep_checkpoint=True
+            data, grid_size, config, files.checkpoint, show_progress=True, keep_checkpoint=True
         )
-        _write_outputs(objectives, config, result, record)
-        checkpoint.unlink()
+        _write_outputs(files, objectives, config, result, record)
+        files.checkpoint.unlink()
 
 
 def _write_outputs(
-    objectives: list[str], config: SelectionTrainConfig, result: SelectionResult, record: dict[str, Any]
+    files: SeedFiles,
+    objectives: list[str],
+    config: SelectionTrainConfig,
+    result: SelectionResult,
+    record: dict[str, Any],
 ) -> None:
     save_checkpoint(
-        Path("models/selection/model.pt"), "selection-model", result.weights,
-        objectives=objectives, latent_dim=config.latent_dim, steps=result.steps, provenance=record,
+        files.model, "selection-model", result.weights, objectives=objectives, latent_dim=config.latent_dim,
+        steps=result.steps, seed=config.seed, provenance=record,
     )  # fmt: skip
-    curve = Path("metrics/selection/curve.tsv")
-    curve.parent.mkdir(parents=True, exist_ok=True)
-    pd.DataFrame(result.curve).to_csv(curve, sep="\t", index=False)
+    files.curve.parent.mkdir(parents=True, exist_ok=True)
+    pd.DataFrame(result.curve).to_csv(files.curve, sep="\t", index=False)
     write_metrics(
-        Path("metrics/selection/training.json"),
+        files.training,
         {
+            "seed": config.seed,
             "final_losses": {k: round(v, 6) for k, v in result.final_losses.items()},
             "steps_per_decoder": result.steps,
             "decoder_steps_per_second": round(result.steps_per_second, 1),

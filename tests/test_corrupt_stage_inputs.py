@@ -66,32 +66,34 @@ def _stage(project: Path, name: str, *args: str) -> subprocess.CompletedProcess[
     return subprocess.run(command, cwd=project, capture_output=True, text=True, timeout=120, check=False)
 
 
-def test_evaluate_with_a_truncated_selection_model(project: Path) -> None:
-    path = project / "models/selection/model.pt"
+def test_analyze_selection_with_a_truncated_selection_model(project: Path) -> None:
+    path = project / "models/selection/seed0.pt"
     _damage(path, _selection_model(path))
-    _one_line(_stage(project, "evaluate"), "evaluate", "models/selection/model.pt", DVC_FIX)
+    result = _stage(project, "analyze_selection", "0")
+    _one_line(result, "analyze_selection", "models/selection/seed0.pt", DVC_FIX)
 
 
 def test_selection_data_with_a_garbage_policy_model(project: Path) -> None:
     _damage(project / "models/policy/env1.pt")
-    _one_line(_stage(project, "selection_data"), "selection_data", "models/policy/env1.pt", DVC_FIX)
+    _one_line(_stage(project, "selection_data", "0"), "selection_data", "models/policy/env1.pt", DVC_FIX)
 
 
 def test_selection_data_with_the_selection_model_where_the_agent_belongs(project: Path) -> None:
     _selection_model(project / "models/policy/env1.pt")
-    result = _stage(project, "selection_data")
+    result = _stage(project, "selection_data", "0")
     _one_line(result, "selection_data", "models/policy/env1.pt", DVC_FIX)
     assert "holds a scinet/selection-model checkpoint where a scinet/dps-agent checkpoint" in result.stderr
 
 
 def test_train_selection_with_truncated_data(project: Path) -> None:
-    path = project / "data/selection/env1.npz"
+    path = project / "data/selection/seed0/env1.npz"
     path.parent.mkdir(parents=True)
     np.savez_compressed(
         path, cells=np.zeros((9, 3), np.int8), actions=np.zeros(9, np.int8), targets=np.zeros(9)
     )
     _damage(path, path.read_bytes())
-    _one_line(_stage(project, "train_selection"), "train_selection", "data/selection/env1.npz", DVC_FIX)
+    result = _stage(project, "train_selection", "0")
+    _one_line(result, "train_selection", "data/selection/seed0/env1.npz", DVC_FIX)
 
 
 def test_train_policy_with_a_damaged_checkpoint(project: Path) -> None:

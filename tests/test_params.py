@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -145,6 +146,37 @@ def test_bad_selection_values_name_their_key(key: str, value: object, message: s
         parse_selection({**_selection_section(), key: value})
 
 
+@pytest.mark.parametrize(
+    ("seeds", "message"),
+    [
+        ([], "a non-empty list"),
+        ([0, 0], "distinct"),
+        ([1, -2], ">= 0"),
+        ([0, True], "integers"),
+        (3, "list"),
+        ([0.5], "integers"),
+    ],
+)
+def test_selection_seeds_are_a_list_of_distinct_non_negative_integers(seeds: object, message: str) -> None:
+    from scinet.selection.params import parse_selection
+
+    with pytest.raises(ParamsError, match=rf"^selection\.seeds: expected .*{message}"):
+        parse_selection({**_selection_section(), "seeds": seeds})
+
+
+def test_a_run_takes_its_seed_from_the_list_and_only_from_it() -> None:
+    from scinet.selection.params import parse_selection
+
+    section = {**_selection_section(), "seeds": [3, 7]}
+    data, train = parse_selection(section, seed=7)
+    assert data.seed == train.seed == 7
+    assert parse_selection(section)[1].seed == 3  # no seed given: the first listed
+    with pytest.raises(ParamsError, match=r"^selection\.seeds: seed 4 is not in the list \[3, 7\]$"):
+        parse_selection(section, seed=4)
+    with pytest.raises(ParamsError, match=r"unknown key\(s\) \['seed'\]"):
+        parse_selection({**section, "seed": 0})  # one seed key, not two
+
+
 def _all_sections() -> dict:
     return yaml.safe_load((ROOT / "params.yaml").read_text())
 
@@ -203,11 +235,11 @@ def test_yaml_infinity_is_refused_as_written_in_params_yaml() -> None:
         _parse("policy", raw["policy"])
 
 
-@pytest.mark.parametrize("section", ["policy", "selection"])
-def test_seeds_are_not_negative(section: str) -> None:
+@pytest.mark.parametrize(("section", "key", "value"), [("policy", "seed", -1), ("selection", "seeds", [-1])])
+def test_seeds_are_not_negative(section: str, key: str, value: object) -> None:
     raw = _all_sections()[section]
-    raw["seed"] = -1
-    with pytest.raises(ParamsError, match=rf"^{section}\.seed: must be >= 0, got -1"):
+    raw[key] = value
+    with pytest.raises(ParamsError, match=rf"^{section}\.{key}: .*>= 0, got {re.escape(str(value))}"):
         _parse(section, raw)
 
 

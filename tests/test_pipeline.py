@@ -103,7 +103,7 @@ TINY = {
     "policy": {"mode": "serial", "workers": 1, "envs_per_worker": 16, "episodes": 300, "hidden": [16],
                "log_interval": 100, "eval_episodes": 100},
     "selection": {"mode": "serial", "workers": 1, "envs_per_worker": 16, "samples": 300, "schedule": "fused",
-                  "steps": 20, "log_interval": 10},
+                  "steps": 20, "log_interval": 10, "seeds": [0, 3]},
 }  # fmt: skip
 
 
@@ -118,26 +118,25 @@ def test_the_whole_pipeline_runs_at_tiny_params(repo: Path) -> None:
     for env in ("env1", "env2", "env3"):
         assert (repo / "models" / "policy" / f"{env}.pt").is_file()
         assert json.loads((repo / "metrics" / "policy" / f"{env}.json").read_text())["episodes"] >= 300
-    data = json.loads((repo / "metrics" / "selection_data.json").read_text())
-    del data["provenance"]
-    assert {env: data[env]["samples"] for env in data} == {"env1": 300, "env2": 300, "env3": 300}
-    assert sorted(p.name for p in (repo / "data" / "selection").iterdir()) == [
-        "env1.npz", "env2.npz", "env3.npz",
-    ]  # fmt: skip
-    training = json.loads((repo / "metrics" / "selection" / "training.json").read_text())
-    assert training["steps_per_decoder"] == [20, 20, 20]
-    curve = (repo / "metrics" / "selection" / "curve.tsv").read_text().splitlines()
-    assert curve[0].startswith("step\t") and len(curve) == 3  # header + steps 10 and 20
-    selection = json.loads((repo / "metrics" / "selection.json").read_text())
-    assert len(selection["encoder"]["selection"]) == 8
-    assert set(selection["decoders"]) == {"env1", "env2", "env3"}
-    assert selection["decoders"]["env2"]["plane"] == ["y", "z"]
-    assert selection["verdict"] is False  # 20 steps cannot reach the paper's result, and it must say so
-    assert selection["kept_settled_at_step"] in (10, 20)  # a logged step
+    for seed in (0, 3):
+        _selection_outputs_of_seed(repo, seed)
+    robust = json.loads((repo / "metrics" / "robustness.json").read_text())
+    assert [r["seed"] for r in robust["seeds"]] == [0, 3]
+    assert (robust["holds"], robust["total"]) == (0, 2)  # 20 steps cannot reach the paper's result
     report = (repo / "metrics" / "report.md").read_text().splitlines()
-    assert report[-1] == "| all verdicts hold | yes | **no** |"
+    assert report[-2:] == [
+        "| all verdicts hold (seed 0) | yes | **no** |",
+        "| the result holds for | — | 0 of 2 seeds |",
+    ]
 
-    for figure in ("learning_curves", "selection_losses", "selection_values", "latent_responses"):
+    figures = (
+        "learning_curves",
+        "selection_losses",
+        "selection_values",
+        "latent_responses",
+        "seed_selection_values",
+    )
+    for figure in figures:
         assert (repo / "plots" / f"{figure}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
     zenodo = json.loads((repo / "data" / "zenodo" / "status.json").read_text())
@@ -147,10 +146,32 @@ def test_the_whole_pipeline_runs_at_tiny_params(repo: Path) -> None:
     again = _run([sys.executable, "-m", "dvc", "status"], repo)
     assert again.stdout.split() == ["fetch_zenodo:", "always", "changed"]  # everything else is up to date
     checked = check_outputs_match_the_lock(repo)
-    assert len(checked) == 11  # optimal paths, 3 agents and their metrics, data, model, training, selection
+    assert len(checked) == 16  # optimal paths, 3 agents, their metrics, 2 x (data, model, training, verdict)
 
     _bad_params_touch_no_output(repo)
     _experiment_reruns_only_the_selection_part(repo)
+
+
+def _selection_outputs_of_seed(repo: Path, seed: int) -> None:
+    metrics = repo / "metrics" / "selection" / f"seed{seed}"
+    data = json.loads((metrics / "data.json").read_text())
+    assert data.pop("provenance")[0]["stage"] == f"selection_data@{seed}"
+    assert data.pop("seed") == seed
+    assert {env: data[env]["samples"] for env in data} == {"env1": 300, "env2": 300, "env3": 300}
+    assert sorted(p.name for p in (repo / "data" / "selection" / f"seed{seed}").iterdir()) == [
+        "env1.npz", "env2.npz", "env3.npz",
+    ]  # fmt: skip
+    training = json.loads((metrics / "training.json").read_text())
+    assert training["steps_per_decoder"] == [20, 20, 20] and training["seed"] == seed
+    curve = (metrics / "curve.tsv").read_text().splitlines()
+    assert curve[0].startswith("step\t") and len(curve) == 3  # header + steps 10 and 20
+    selection = json.loads((metrics / "verdict.json").read_text())
+    assert len(selection["encoder"]["selection"]) == 8
+    assert set(selection["decoders"]) == {"env1", "env2", "env3"}
+    assert selection["decoders"]["env2"]["plane"] == ["y", "z"]
+    assert selection["verdict"] is False  # 20 steps cannot reach the paper's result, and it must say so
+    assert selection["kept_settled_at_step"] in (10, 20)  # a logged step
+    assert (repo / "models" / "selection" / f"seed{seed}.pt").is_file()
 
 
 def _bad_params_touch_no_output(repo: Path) -> None:
@@ -182,21 +203,36 @@ def _experiment_reruns_only_the_selection_part(repo: Path) -> None:
     dvc = [sys.executable, "-m", "dvc"]
     run = _run([*dvc, "exp", "run", "-n", "workers2", "-S", "selection.workers=2"], repo)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
-    ran = [line.split("'")[1] for line in run.stdout.splitlines() if line.startswith("Running stage")]
-    assert sorted(ran) == [
+    assert sorted(_ran(run)) == [
+        "analyze_selection@0",
+        "analyze_selection@3",
         "check_params",
-        "evaluate",
         "fetch_zenodo",
         "figures",
         "report",
-        "selection_data",
-        "train_selection",
+        "robustness",
+        "selection_data@0",
+        "selection_data@3",
+        "train_selection@0",
+        "train_selection@3",
+    ]
+    added = _run([*dvc, "exp", "run", "-n", "seed5", "-S", "selection.seeds=[0,3,5]"], repo)
+    assert added.returncode == 0, added.stdout[-3000:] + added.stderr[-3000:]
+    assert sorted(_ran(added)) == [  # a new seed runs only that seed, then the summaries
+        "analyze_selection@5",
+        "check_params",
+        "fetch_zenodo",
+        "figures",
+        "report",
+        "robustness",
+        "selection_data@5",
+        "train_selection@5",
     ]
 
     shown = _run([*dvc, "exp", "show", "--csv"], repo)
     assert shown.returncode == 0 and "workers2" in shown.stdout
     metrics = _run([*dvc, "metrics", "diff"], repo)
-    assert metrics.returncode == 0 and "metrics/selection_data.json" in metrics.stdout
+    assert metrics.returncode == 0 and "metrics/selection/seed0/data.json" in metrics.stdout
     plots = _run([*dvc, "plots", "diff", "-o", "plots_diff"], repo)
     assert plots.returncode == 0, plots.stderr
     _plots_diff_shows_every_top_level_plot(repo / "plots_diff")
@@ -204,6 +240,10 @@ def _experiment_reruns_only_the_selection_part(repo: Path) -> None:
     bad = _run([*dvc, "exp", "run", "-S", "selection.workers=-1"], repo)
     assert bad.returncode != 0
     assert "params.yaml: selection.workers: must be >= 1, got -1" in bad.stdout + bad.stderr
+
+
+def _ran(run: subprocess.CompletedProcess[str]) -> list[str]:
+    return [line.split("'")[1] for line in run.stdout.splitlines() if line.startswith("Running stage")]
 
 
 def _plots_diff_shows_every_top_level_plot(out: Path) -> None:

@@ -6,9 +6,11 @@ import shutil
 from pathlib import Path
 
 import pytest
+import yaml
 from provenance import check_outputs_match_the_lock
 
 ROOT = Path(__file__).resolve().parents[1]
+SEEDS = yaml.safe_load((ROOT / "params.yaml").read_text())["selection"]["seeds"]
 
 
 def test_committed_metrics_record_the_params_dvc_lock_names() -> None:
@@ -19,9 +21,12 @@ def test_committed_metrics_record_the_params_dvc_lock_names() -> None:
         "metrics/policy/env1.json",
         "metrics/policy/env2.json",
         "metrics/policy/env3.json",
-        "metrics/selection_data.json",
-        "metrics/selection/training.json",
-        "metrics/selection.json",
+        "metrics/robustness.json",
+        *(
+            f"metrics/selection/seed{seed}/{name}.json"
+            for seed in SEEDS
+            for name in ("data", "training", "verdict")
+        ),
     }
 
 

@@ -60,7 +60,7 @@ def _pretrained_outputs() -> dict[str, str]:
     lock = yaml.safe_load((ROOT / "dvc.lock").read_text())
     outs = {}
     for name, stage in lock["stages"].items():
-        if name.startswith("train_policy@") or name == "train_selection":
+        if name.startswith(("train_policy@", "train_selection@")):
             for out in stage["outs"]:
                 if out["path"].endswith(".pt"):  # the models; metrics and curves live in git
                     outs[out["path"]] = out["md5"]
@@ -76,12 +76,14 @@ def test_a_fresh_clone_pulls_the_pretrained_models_over_http(tmp_path: Path, htt
     pulled = _run([*dvc, "pull", "-r", "web"], clone)
     assert pulled.returncode == 0, pulled.stderr
     outputs = _pretrained_outputs()
-    assert len(outputs) == 4  # three agents and the selection model
+    seeds = yaml.safe_load((ROOT / "params.yaml").read_text())["selection"]["seeds"]
+    assert len(outputs) == 3 + len(seeds)  # three agents and one selection model per seed
     for path, md5 in outputs.items():
         assert hashlib.md5((clone / path).read_bytes()).hexdigest() == md5, path
     assert any(p.startswith("/files/md5/") for p in requested)  # it really came over HTTP
-    selection_data = sorted(p.name for p in (clone / "data" / "selection").iterdir())
-    assert selection_data == ["env1.npz", "env2.npz", "env3.npz"]
+    for seed in seeds:
+        selection_data = sorted(p.name for p in (clone / "data" / "selection" / f"seed{seed}").iterdir())
+        assert selection_data == ["env1.npz", "env2.npz", "env3.npz"]
     status = _run([*dvc, "status"], clone)  # nothing to redo but the Zenodo check, which always runs
     assert status.stdout.split() == ["fetch_zenodo:", "always", "changed"]
     checked = check_outputs_match_the_lock(clone)  # the pulled models record the params dvc.lock names

@@ -14,6 +14,7 @@ def _selection(verdict: bool) -> dict:
     eta2 = {str(i): {"x": 0.1, "y": 0.2, "z": 0.3} for i in range(8)}
     eta2["2"] = {"x": 0.99912, "y": 0.0, "z": 0.0}
     return {
+        "seed": 4,
         "encoder": {"selection": [1.0] * 8, "kept": [2, 5], "encodes": {"2": "x", "5": "z"}, "eta2": eta2},
         "decoders": {"env1": {"kept": [2, 4], "plane": ["x", "y"]}},
         "final_losses": {"decoder0_loss": 0.3123, "reconstruction_bce": 0.00078},
@@ -23,13 +24,16 @@ def _selection(verdict: bool) -> dict:
     }
 
 
+SEEDS = {"holds": 4, "total": 5}
+
+
 def _rows(table: str) -> dict[str, list[str]]:
     cells = [[c.strip() for c in line.strip("|").split("|")] for line in table.splitlines()]
     return {row[0]: row[1:] for row in cells}
 
 
 def test_table_quotes_each_metric_beside_the_published_value() -> None:
-    rows = _rows(results_table({"env1": AGENT}, _selection(True)))
+    rows = _rows(results_table({"env1": AGENT}, _selection(True), SEEDS))
     assert rows["env1 agent: mean steps to the reward"] == [
         "about 15 to 40",
         "9.50 (1.11x the optimal 8.56), 0.16 % time-outs",
@@ -43,11 +47,13 @@ def test_table_quotes_each_metric_beside_the_published_value() -> None:
         "≈ 830,000",
         "299,000 (kept neurons final from step 231,000)",
     ]
-    assert rows["all verdicts hold"] == ["yes", "yes"]
+    assert rows["all verdicts hold (seed 4)"] == ["yes", "yes"]
+    assert rows["the result holds for"] == ["—", "4 of 5 seeds"]
 
 
 def test_a_failed_verdict_is_marked() -> None:
-    assert results_table({}, _selection(False)).splitlines()[-1] == "| all verdicts hold | yes | **no** |"
+    table = results_table({}, _selection(False), SEEDS)
+    assert "| all verdicts hold (seed 4) | yes | **no** |" in table.splitlines()
 
 
 def test_readme_quotes_the_generated_table_at_the_defaults() -> None:

@@ -22,7 +22,8 @@ PACKAGES = ("scinet", "stages")
 
 
 def _stages() -> dict[str, dict]:
-    """Each stage of dvc.yaml, a ``foreach`` stage once per item (its deps with ``${key}`` filled in)."""
+    """Each stage of dvc.yaml; a ``foreach`` stage once per key of a mapping (its deps with ``${key}``
+    filled in), or once for the first item of a list (every item runs the same command on its own seed)."""
     stages = {}
     for name, stage in yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"].items():
         if "foreach" not in stage:
@@ -30,8 +31,9 @@ def _stages() -> dict[str, dict]:
             continue
         params = yaml.safe_load((ROOT / "params.yaml").read_text())
         section, key = stage["foreach"].strip("${}").split(".")
-        for item in params[section][key]:
-            text = json.dumps(stage["do"]).replace("${key}", item)
+        items = params[section][key]
+        for item in items if isinstance(items, dict) else items[:1]:
+            text = json.dumps(stage["do"]).replace("${key}", str(item)).replace("${item}", str(item))
             stages[f"{name}@{item}"] = json.loads(text)
     return stages
 

@@ -11,24 +11,32 @@ from typing import Any
 
 from scinet.errors import ParamsError
 from scinet.params import BYTES_PER_ENV, check_device, check_fits, parse_dataclass
+from scinet.seeds import parse_seeds
 from scinet.selection.config import SelectionDataConfig, SelectionTrainConfig
 
-DATA_KEYS = tuple(f.name for f in dataclasses.fields(SelectionDataConfig))
-TRAIN_KEYS = tuple(f.name for f in dataclasses.fields(SelectionTrainConfig))
+DATA_KEYS = tuple(f.name for f in dataclasses.fields(SelectionDataConfig) if f.name != "seed")
+TRAIN_KEYS = tuple(f.name for f in dataclasses.fields(SelectionTrainConfig) if f.name != "seed")
 
 
-def parse_selection(raw: Any) -> tuple[SelectionDataConfig, SelectionTrainConfig]:
-    """Validates the section: every key belongs to the data settings, the training settings or both."""
-    if not isinstance(raw, dict):
-        raise ParamsError(f"selection: expected a mapping, got {raw!r}")
-    known = tuple(dict.fromkeys((*DATA_KEYS, *TRAIN_KEYS)))
+def parse_selection(raw: Any, seed: int | None = None) -> tuple[SelectionDataConfig, SelectionTrainConfig]:
+    """Validates the section and returns the settings of the run of ``seed`` (default: the first listed).
+
+    Every key belongs to the data settings, the training settings or both, but for ``seeds``. A ``seed``
+    that is not in the list is an error: a stage item must never make a run that params.yaml does not list.
+    """
+    seeds = parse_seeds(raw)
+    if seed is None:
+        seed = seeds[0]
+    elif seed not in seeds:
+        raise ParamsError(f"selection.seeds: seed {seed} is not in the list {list(seeds)}")
+    known = tuple(dict.fromkeys((*DATA_KEYS, *TRAIN_KEYS, "seeds")))
     unknown = sorted(set(raw) - set(known))
     if unknown:
         raise ParamsError(f"selection: unknown key(s) {unknown}; expected some of {list(known)}")
-    data = parse_dataclass(SelectionDataConfig, {k: v for k, v in raw.items() if k in DATA_KEYS}, "selection")
-    train = parse_dataclass(
-        SelectionTrainConfig, {k: v for k, v in raw.items() if k in TRAIN_KEYS}, "selection"
-    )
+    data_raw = {k: v for k, v in raw.items() if k in DATA_KEYS}
+    train_raw = {k: v for k, v in raw.items() if k in TRAIN_KEYS}
+    data = parse_dataclass(SelectionDataConfig, {**data_raw, "seed": seed}, "selection")
+    train = parse_dataclass(SelectionTrainConfig, {**train_raw, "seed": seed}, "selection")
     check_device(data.device, "selection.device")
     check_fits(
         "selection.samples", 32 * data.samples, "each agent's samples while they are gathered and stored"

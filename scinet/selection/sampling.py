@@ -110,7 +110,7 @@ class SelectionPlayer:
         return SelectionData(
             np.concatenate([self.start_cells[taken_rows], self.start_cells[naught_rows]]),
             np.concatenate([self.taken[taken_rows], self.naught[naught_rows]]),
-            np.concatenate(
-                [TARGET_SCALE * first_step_glow[reached], np.zeros(len(naught_rows))]
-            ).astype(np.float32),
+            np.concatenate([TARGET_SCALE * first_step_glow[reached], np.zeros(len(naught_rows))]).astype(
+                np.float32
+            ),
         )
