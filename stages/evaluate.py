@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from scinet.analysis import COORDS, kept_settled_step, load_selection_model, selection_metrics
+from scinet.analysis import COORDS, kept_settled_step, load_selection_model
 from scinet.params import ParamsError, parse_env
+from scinet.verdicts import selection_metrics
 from stages.common import (
     exit_on_bad_file,
     fail_on_bad_params,
@@ -34,7 +35,9 @@ def main() -> None:
         name: model.decoders[k].selection.selectors.detach().tolist() for k, name in enumerate(objectives)
     }
     planes = {name: tuple(COORDS[a] for a in env.objective(name).plane_axes) for name in objectives}
-    metrics = selection_metrics(model.encoder, decoder_selection, planes, grid_size)
+    metrics = selection_metrics(
+        model.encoder, model.autoencoder_decoder, decoder_selection, planes, grid_size
+    )
     training = read_json(Path("metrics/selection/training.json"), ("final_losses", "steps_per_decoder"))
     metrics["final_losses"] = training["final_losses"]
     metrics["steps_per_decoder"] = training["steps_per_decoder"]
