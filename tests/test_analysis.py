@@ -209,10 +209,10 @@ def test_cli_fails_an_encoder_that_holds_only_the_parity_of_x(tmp_path: Path) ->
     data = json.loads(result.stdout)
     assert data["kept"] == [0, 1, 6] and data["encodes"] == {"0": "z", "1": "y", "6": "x"}
     assert data["eta2"]["6"]["x"] == pytest.approx(1.0)
+    assert data["verdict"]["ok"] is False
     assert data["resolution"]["6"] == {"accuracy": pytest.approx(2 / 12), "gap_ratio": 0.0}
     assert data["resolution"]["1"] == {"accuracy": 1.0, "gap_ratio": None}  # exact y: no spread at all
     assert data["reconstruction"] == {"x": pytest.approx(2 / 12), "y": 1.0, "z": 1.0}
-    assert data["verdict"]["ok"] is False
     text = _run_cli("--checkpoint", tmp_path / "parity.pth").stdout.splitlines()
     assert text[-1].startswith("verdict    FAIL: neuron 6 resolves x with accuracy 0.1667 < 0.99")
     assert text[-1].endswith("reconstruction from the kept neurons alone: accuracy x 0.1667 < 0.99")

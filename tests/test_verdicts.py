@@ -66,12 +66,12 @@ def test_encoder_verdict_needs_the_reconstruction_from_the_kept_neurons() -> Non
     """Neuron 3 also holds x but is cut: a decoder reading x there fails; one reading neuron 0 passes."""
     columns, selection = ["x", "y3", "-z", "x"], [-1.0, -1.0, -1.0, 1.0]
     good = _report(columns, selection, {"x": 0, "y": 1, "z": 2})
-    assert good.reconstruction == {"x": 1.0, "y": 1.0, "z": 1.0} and encoder_verdict(good)
     bad = _report(columns, selection, {"x": 3, "y": 1, "z": 2})
-    assert bad.kept == good.kept and bad.resolution == good.resolution  # the same encoder
     verdict = encoder_verdict(bad)
     assert not verdict
     assert verdict.reason == "reconstruction from the kept neurons alone: accuracy x 0.2500 < 0.99"
+    assert encoder_verdict(good) and good.reconstruction == {"x": 1.0, "y": 1.0, "z": 1.0}
+    assert bad.kept == good.kept and bad.resolution == good.resolution  # the same encoder
 
 
 def test_decoder_verdict() -> None:
