@@ -103,7 +103,7 @@ def reconstruction_accuracy(
     latent = np.asarray(latent, dtype=np.float64)
     if latent.ndim != 2 or len(latent) != len(cells):
         raise ValueError(f"latent must be (n_cells, latent_dim) for {len(cells)} cells, got {latent.shape}")
-    cut = [i for i in range(latent.shape[1]) if i not in set(kept)]
+    cut = sorted(set(range(latent.shape[1])) - set(kept))
     held = latent.copy()
     held[:, cut] = latent[:, cut].mean(axis=0)
     device = next(iter(decoder.parameters()), torch.empty(0)).device
