@@ -1,10 +1,13 @@
-"""What the latent neurons of a selection encoder encode, and whether that is the paper's result.
+"""What the latent neurons of a selection encoder encode, and how finely.
 
 The paper's claim (Section 6) is about the encoder after selection mode: it keeps 3 of its 8 latent neurons,
 which encode x, y and z, and each agent decoder keeps only the two neurons of its own plane. "Encodes" is
 measured here, as in the paper, by the correlation ratio η² of a neuron's noiseless activation over all cells
 of the grid with each coordinate: the share of the neuron's variance that the coordinate explains through
-any function whatsoever, so a monotone but nonlinear encoding still scores 1.
+any function whatsoever, so a monotone but nonlinear encoding still scores 1. For the same reason η² cannot
+tell x from a coarse function of x (its parity scores 1 too), so each kept neuron must also separate every
+value of its coordinate, and the autoencoder decoder must read x, y and z back from the kept neurons alone
+(scinet.resolution). Whether all that is the paper's result is scinet.verdicts' business.
 """
 
 from __future__ import annotations
@@ -20,8 +23,16 @@ import torch
 from torch import nn
 
 from scinet.errors import CheckpointError
-from scinet.nets import AUTOENCODER, SELECTION_MODEL, DenseEncoder, check_state_dict, read_checkpoint
+from scinet.nets import (
+    AUTOENCODER,
+    SELECTION_MODEL,
+    DenseDecoder,
+    DenseEncoder,
+    check_state_dict,
+    read_checkpoint,
+)
 from scinet.ps.learner import cells_to_percepts
+from scinet.resolution import Resolution, neuron_resolution, reconstruction_accuracy
 from scinet.selection.model import SelectionModel
 
 COORDS = ("x", "y", "z")
@@ -77,16 +88,20 @@ def latent_over_grid(encoder: DenseEncoder, grid_size: Sequence[int] = (12, 12, 
 
 @dataclass(frozen=True)
 class RepresentationReport:
-    """Selection values of an encoder and what each of its latent neurons encodes.
+    """Selection values of an encoder, what each of its latent neurons encodes, and how finely.
 
     ``eta2`` covers every latent neuron (a cut-off neuron encoding a coordinate is worth seeing too);
-    ``encodes`` only the kept ones, with the coordinate of largest η².
+    ``encodes`` only the kept ones, with the coordinate of largest η²; ``resolution`` each kept neuron's
+    :class:`~scinet.resolution.Resolution` of that coordinate; ``reconstruction`` the autoencoder decoder's
+    accuracy per coordinate from the kept neurons alone.
     """
 
     selection: tuple[float, ...]
     kept: tuple[int, ...]
     eta2: dict[int, dict[str, float]]
     encodes: dict[int, str]
+    resolution: dict[int, Resolution]
+    reconstruction: dict[str, float]
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready: lists for tuples, and string keys, since JSON objects have nothing else."""
@@ -95,11 +110,17 @@ class RepresentationReport:
             "kept": list(self.kept),
             "encodes": {str(i): c for i, c in self.encodes.items()},
             "eta2": {str(i): dict(scores) for i, scores in self.eta2.items()},
+            "resolution": {str(i): r.as_dict() for i, r in self.resolution.items()},
+            "reconstruction": dict(self.reconstruction),
         }
 
 
-def analyze_encoder(encoder: DenseEncoder, grid_size: Sequence[int] = (12, 12, 12)) -> RepresentationReport:
-    """η² of every latent neuron with each coordinate over the whole grid, and which neurons are kept."""
+def analyze_encoder(
+    encoder: DenseEncoder, decoder: DenseDecoder, grid_size: Sequence[int] = (12, 12, 12)
+) -> RepresentationReport:
+    """η² of every latent neuron with each coordinate over the whole grid, which neurons are kept, how
+    finely each kept neuron resolves its coordinate, and what ``decoder`` (the autoencoder's) reconstructs
+    from the kept neurons alone."""
     cells = grid_cells(grid_size)
     latent = latent_over_grid(encoder, grid_size)
     selection = tuple(float(s) for s in encoder.selection.selectors.detach().cpu())
@@ -111,61 +132,11 @@ def analyze_encoder(encoder: DenseEncoder, grid_size: Sequence[int] = (12, 12, 1
     }
     kept = tuple(i for i, s in enumerate(selection) if s < KEEP_BELOW)
     encodes = {i: max(COORDS, key=lambda c, i=i: eta2[i][c]) for i in kept}
-    return RepresentationReport(selection, kept, eta2, encodes)
-
-
-@dataclass(frozen=True)
-class Verdict:
-    """Whether a result matches the paper's, with the reason in words for logs and metrics files."""
-
-    ok: bool
-    reason: str
-
-    def __bool__(self) -> bool:
-        return self.ok
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"ok": self.ok, "reason": self.reason}
-
-
-def encoder_verdict(report: RepresentationReport, threshold: float = 0.99) -> Verdict:
-    """The paper's encoder result: exactly 3 neurons kept, encoding x, y, z one each with η² ≥ threshold."""
-    if len(report.kept) != 3:
-        return Verdict(False, f"{len(report.kept)} neurons kept {list(report.kept)}, expected 3")
-    coords = sorted(report.encodes.values())
-    if coords != sorted(COORDS):
-        return Verdict(False, f"kept neurons encode {coords}, expected x, y and z one each")
-    weak = [i for i in report.kept if report.eta2[i][report.encodes[i]] < threshold]
-    if weak:
-        return Verdict(False, f"neurons {weak} encode their coordinate with eta2 < {threshold:g}")
-    low = min(report.eta2[i][report.encodes[i]] for i in report.kept)
-    mapping = ", ".join(f"{i}->{report.encodes[i]}" for i in report.kept)
-    return Verdict(True, f"3 neurons kept ({mapping}), eta2 >= {low:.4f}")
-
-
-def decoder_verdict(
-    decoder_selection: Sequence[float], report: RepresentationReport, plane_axes: tuple[str, str]
-) -> Verdict:
-    """The paper's decoder result: a decoder keeps exactly the 2 encoder neurons of its plane's coordinates.
-
-    ``decoder_selection`` holds one value per latent neuron, indexed like the encoder's. Which neuron encodes
-    which coordinate comes from ``report``; how well it does so is :func:`encoder_verdict`'s business.
-    """
-    if len(decoder_selection) != len(report.selection):
-        raise ValueError(
-            f"{len(decoder_selection)} decoder selection values for {len(report.selection)} latents"
-        )
-    if len(set(plane_axes)) != 2 or not set(plane_axes) <= set(COORDS):
-        raise ValueError(f"plane_axes must be two different coordinates of {COORDS}, got {plane_axes}")
-    kept = sorted(i for i, s in enumerate(decoder_selection) if s < KEEP_BELOW)
-    wanted = sorted(i for i, c in report.encodes.items() if c in plane_axes)
-    if sorted(report.encodes[i] for i in wanted) != sorted(plane_axes):
-        return Verdict(
-            False, f"the encoder has no unique neuron per coordinate of {plane_axes}: {report.encodes}"
-        )
-    if kept != wanted:
-        return Verdict(False, f"decoder keeps neurons {kept}, expected {wanted} ({'/'.join(plane_axes)})")
-    return Verdict(True, f"decoder keeps neurons {kept} ({'/'.join(plane_axes)})")
+    resolution = {i: neuron_resolution(latent[:, i], cells[:, COORDS.index(encodes[i])]) for i in kept}
+    rebuilt = reconstruction_accuracy(decoder, latent, kept, cells, grid_size)
+    return RepresentationReport(
+        selection, kept, eta2, encodes, resolution, dict(zip(COORDS, rebuilt, strict=True))
+    )
 
 
 def load_encoder(path: str | os.PathLike[str]) -> DenseEncoder:
@@ -185,35 +156,21 @@ def load_encoder(path: str | os.PathLike[str]) -> DenseEncoder:
     return encoder.eval()
 
 
-def selection_metrics(
-    encoder: DenseEncoder,
-    decoder_selection: dict[str, Sequence[float]],
-    plane_axes: dict[str, tuple[str, str]],
-    grid_size: Sequence[int] = (12, 12, 12),
-    threshold: float = 0.99,
-) -> dict[str, Any]:
-    """The paper's Section 6 result for one trained selection model, as one JSON-ready dict.
+def load_autoencoder_decoder(path: str | os.PathLike[str]) -> DenseDecoder:
+    """The paper-sized autoencoder decoder (8 -> 36) in eval mode, from the same checkpoints as load_encoder.
 
-    ``decoder_selection`` and ``plane_axes`` are keyed by objective (env1, ...): each decoder's selection
-    values and the two coordinates of its agent's plane. The encoder part is :func:`analyze_encoder`'s
-    report; each decoder gets its values, kept neurons and :func:`decoder_verdict`.
+    Our selection model registers it as ``autoencoder_decoder`` (its ``decoders`` are the agent decoders),
+    an autoencoder (the authors' file and ours) as ``decoder``; the checkpoint's kind says which, so that a
+    selection model never passes off something else as its autoencoder. Errors as in :func:`load_encoder`.
     """
-    report = analyze_encoder(encoder, grid_size)
-    decoders = {}
-    for name, values in decoder_selection.items():
-        verdict = decoder_verdict(values, report, plane_axes[name])
-        decoders[name] = {
-            "selection": [float(v) for v in values],
-            "kept": [i for i, v in enumerate(values) if v < KEEP_BELOW],
-            "plane": list(plane_axes[name]),
-            "verdict": verdict.as_dict(),
-        }
-    encoder_ok = encoder_verdict(report, threshold)
-    return {
-        "encoder": {**report.as_dict(), "verdict": encoder_ok.as_dict()},
-        "decoders": decoders,
-        "verdict": bool(encoder_ok) and all(d["verdict"]["ok"] for d in decoders.values()),
-    }
+    saved = read_checkpoint(path, kinds=(AUTOENCODER, SELECTION_MODEL, None))
+    prefix = "autoencoder_decoder" if saved.kind == SELECTION_MODEL else "decoder"
+    decoder = DenseDecoder()
+    holder = nn.ModuleDict({prefix: decoder})
+    ours = {k: v for k, v in saved.state_dict.items() if k.startswith(f"{prefix}.")}
+    check_state_dict(path, ours, holder)
+    holder.load_state_dict(ours, strict=True)
+    return decoder.eval()
 
 
 def kept_settled_step(curve: pd.DataFrame) -> int | None:

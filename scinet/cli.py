@@ -51,10 +51,18 @@ def _build_parser() -> argparse.ArgumentParser:
     evaluate.set_defaults(run=_evaluate)
 
     analyze = commands.add_parser(
-        "analyze-encoder", help="which latent neurons an encoder keeps and which coordinate each encodes"
+        "analyze-encoder",
+        help="which latent neurons an encoder keeps, which coordinate each encodes and how finely",
+        description="Per latent neuron: selection value, eta2 with x, y and z, and for each kept neuron the "
+        "accuracy of reading its coordinate back by the nearest level mean (resolution) and the smallest gap "
+        "between level means in within-level standard deviations (gap/sd); then the autoencoder decoder's "
+        "accuracy per coordinate from the kept neurons alone, and the paper's encoder verdict.",
     )
     analyze.add_argument(
-        "--checkpoint", required=True, type=Path, help="the authors' ae_select.pth or ours (keys encoder.*)"
+        "--checkpoint",
+        required=True,
+        type=Path,
+        help="the authors' ae_select.pth or ours (encoder and autoencoder decoder)",
     )
     analyze.add_argument("--json", action="store_true", help="print one JSON object")
     analyze.set_defaults(run=_analyze_encoder)
@@ -90,8 +98,9 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 
 def _analyze_encoder(args: argparse.Namespace) -> int:
-    from scinet.analysis import COORDS, analyze_encoder, encoder_verdict, load_encoder
+    from scinet.analysis import COORDS, analyze_encoder, load_autoencoder_decoder, load_encoder
     from scinet.nets import CheckpointError
+    from scinet.verdicts import encoder_verdict
 
     if not args.checkpoint.is_file():
         raise UsageError(f"encoder checkpoint not found: {args.checkpoint}")
@@ -99,17 +108,30 @@ def _analyze_encoder(args: argparse.Namespace) -> int:
         encoder = load_encoder(args.checkpoint)
     except CheckpointError as err:
         raise UsageError(f"not a checkpoint of a 36 -> 8 encoder: {err}") from None
-    report = analyze_encoder(encoder)
+    try:
+        decoder = load_autoencoder_decoder(args.checkpoint)
+    except CheckpointError as err:
+        raise UsageError(f"not a checkpoint of an 8 -> 36 autoencoder decoder: {err}") from None
+    report = analyze_encoder(encoder, decoder)
     verdict = encoder_verdict(report)
     if args.json:
         print(json.dumps({**report.as_dict(), "verdict": verdict.as_dict()}))
         return 0
     print(f"checkpoint {args.checkpoint}")
-    print("neuron  selection  kept  " + "  ".join(f"eta2 {c}" for c in COORDS) + "  encodes")
+    eta2_header = "  ".join(f"eta2 {c}" for c in COORDS)
+    print(f"neuron  selection  kept  {eta2_header}  encodes  resolution  gap/sd")
     for i, value in enumerate(report.selection):
         kept = "yes" if i in report.kept else "no"
         scores = "  ".join(f"{report.eta2[i][c]:6.4f}" for c in COORDS)
-        print(f"{i:6d}  {value:9.2f}  {kept:>4}  {scores}  {report.encodes.get(i, '-'):>7}")
+        resolution = report.resolution.get(i)
+        resolved = (
+            f"{resolution.accuracy:10.4f}  {resolution.gap_ratio:6.2f}"
+            if resolution
+            else f"{'-':>10}  {'-':>6}"
+        )
+        print(f"{i:6d}  {value:9.2f}  {kept:>4}  {scores}  {report.encodes.get(i, '-'):>7}  {resolved}")
+    rebuilt = "  ".join(f"{c} {report.reconstruction[c]:.4f}" for c in COORDS)
+    print(f"reconstruction from the kept neurons alone: {rebuilt}")
     print(f"verdict    {'PASS' if verdict else 'FAIL'}: {verdict.reason}")
     return 0
 

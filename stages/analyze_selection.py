@@ -6,9 +6,10 @@ metrics/selection/seed<SEED>/{training.json,curve.tsv}, writes metrics/selection
 
 from __future__ import annotations
 
-from scinet.analysis import COORDS, kept_settled_step, load_selection_model, selection_metrics
+from scinet.analysis import COORDS, kept_settled_step, load_selection_model
 from scinet.params import ParamsError, parse_env
 from scinet.selection.params import parse_selection
+from scinet.verdicts import selection_metrics
 from stages.common import (
     exit_on_bad_file,
     fail_on_bad_params,
@@ -37,7 +38,9 @@ def main() -> None:
     }
     planes = {name: tuple(COORDS[a] for a in env.objective(name).plane_axes) for name in objectives}
     metrics = {"seed": seed}
-    metrics |= selection_metrics(model.encoder, decoder_selection, planes, grid_size)
+    metrics |= selection_metrics(
+        model.encoder, model.autoencoder_decoder, decoder_selection, planes, grid_size
+    )
     training = read_json(files.training, ("final_losses", "steps_per_decoder"))
     metrics["final_losses"] = training["final_losses"]
     metrics["steps_per_decoder"] = training["steps_per_decoder"]
