@@ -30,6 +30,9 @@ def seed_record(verdict: Mapping[str, Any]) -> dict[str, Any]:
         "reconstruction_bce": bce,
         "encoder_selection": [round(float(s), 4) for s in encoder["selection"]],
         "encoder_keeps": {str(i): encoder["encodes"][str(i)] for i in encoder["kept"]},
+        "eta2": {str(i): encoder["eta2"][str(i)][encoder["encodes"][str(i)]] for i in encoder["kept"]},
+        "resolution": {str(i): encoder["resolution"][str(i)]["accuracy"] for i in encoder["kept"]},
+        "reconstruction": dict(encoder["reconstruction"]),
         "decoders": {
             name: {"kept": d["kept"], "holds": bool(d["verdict"]["ok"])} for name, d in decoders.items()
         },
@@ -46,3 +49,40 @@ def robustness(records: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         "holds": sum(bool(r["holds"]) for r in records),
         "total": len(records),
     }
+
+
+def seeds_table(summary: Mapping[str, Any]) -> str:
+    """Markdown table of every seed (what the README quotes, generated so that it cannot drift).
+
+    Kept neurons' selection values are bold; each kept neuron is shown with its coordinate, η² and the
+    accuracy with which it alone tells every value of that coordinate apart.
+    """
+    rows = [
+        "| seed | holds | encoder selection values (kept in bold) | kept: coordinate (η², resolution) "
+        "| decoders keep | smooth-L1 | BCE | settled at step |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for r in summary["seeds"]:
+        keeps = r["encoder_keeps"]
+        values = ", ".join(
+            f"**{v:.2f}**" if str(i) in keeps else f"{v:.2f}" for i, v in enumerate(r["encoder_selection"])
+        )
+        kept = ", ".join(f"{i}: {c} ({r['eta2'][i]:.4f}, {r['resolution'][i]:.3f})" for i, c in keeps.items())
+        decoders = " / ".join(
+            ", ".join(keeps.get(str(i), f"{i}?") for i in d["kept"]) + ("" if d["holds"] else " ✗")
+            for d in r["decoders"].values()
+        )
+        outcome = "yes" if r["holds"] else "**no**"
+        if not r["verdict"]:
+            outcome += f": {r['encoder_verdict']}"
+        elif not r["holds"]:
+            outcome += f": BCE above {BCE_BOUND:g}"
+        settled = r["kept_settled_at_step"]
+        rows.append(
+            f"| {r['seed']} | {outcome} | {values} | {kept} | {decoders} "
+            f"| {', '.join(f'{v:.3f}' for v in r['decoder_losses'])} | {r['reconstruction_bce']:.1e} "
+            f"| {f'{settled:,}' if settled is not None else '—'} |"
+        )
+    rows.append("")
+    rows.append(f"The result holds for {summary['holds']} of {summary['total']} seeds.")
+    return "\n".join(rows) + "\n"

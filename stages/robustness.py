@@ -1,17 +1,19 @@
 """Stage robustness: does the paper's result hold on every seed of params.yaml's ``selection.seeds``?
 
 Usage: ``python -m stages.robustness``. Reads metrics/selection/seed<N>/{verdict.json,curve.tsv} for every
-listed seed; writes metrics/robustness.json (one record per seed, ``holds`` and ``total``) and
-plots/seed_selection_values.png (every seed's encoder selection values over training).
+listed seed; writes metrics/robustness.json (one record per seed, ``holds`` and ``total``), the same as a
+Markdown table in metrics/robustness.md (the README quotes it) and plots/seed_selection_values.png (every
+seed's encoder selection values over training).
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from scinet import figures
 from scinet.errors import CheckpointError, ParamsError
-from scinet.robustness import robustness, seed_record
+from scinet.robustness import robustness, seed_record, seeds_table
 from scinet.seeds import parse_seeds
 from stages.common import (
     exit_on_bad_file,
@@ -25,6 +27,7 @@ from stages.common import (
 from stages.seeds import SeedFiles
 
 OUT = Path("metrics/robustness.json")
+TABLE = Path("metrics/robustness.md")
 FIGURE = Path("plots/seed_selection_values.png")
 VERDICT_KEYS = ("seed", "encoder", "decoders", "final_losses", "steps_per_decoder", "verdict")
 
@@ -43,10 +46,17 @@ def main() -> None:
             raise CheckpointError.at(
                 files.verdict, f"holds the verdict of seed {verdict['seed']}, not {seed}"
             )
-        records.append(seed_record(verdict))
+        try:
+            records.append(seed_record(verdict))
+        except (KeyError, TypeError, ValueError) as exc:  # an entry below the top level missing or mistyped
+            problem = f"has a missing or malformed entry ({type(exc).__name__}: {exc})"
+            raise CheckpointError.at(files.verdict, problem) from exc
         curves[seed] = read_tsv(files.curve, ("step",))
     summary = robustness(records)
     write_metrics(OUT, summary, made_by(raw, ["selection.seeds"], "cpu"))
+    tmp = TABLE.with_suffix(".md.tmp")
+    tmp.write_text(seeds_table(summary))
+    os.replace(tmp, TABLE)
     figures.seed_selection_values(curves, {r["seed"]: r["holds"] for r in records}, FIGURE)
     print(f"robustness: the result holds for {summary['holds']} of {summary['total']} seeds")
 

@@ -8,6 +8,7 @@ metrics, deleting it for a training checkpoint.
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -94,6 +95,26 @@ def test_train_selection_with_truncated_data(project: Path) -> None:
     _damage(path, path.read_bytes())
     result = _stage(project, "train_selection", "0")
     _one_line(result, "train_selection", "data/selection/seed0/env1.npz", DVC_FIX)
+
+
+def test_robustness_with_the_verdict_of_another_seed_or_an_incomplete_one(project: Path) -> None:
+    """A verdict copied into another seed's folder must not be counted as that seed's result."""
+    params = yaml.safe_load((project / "params.yaml").read_text())
+    params["selection"]["seeds"] = [0, 1]
+    (project / "params.yaml").write_text(yaml.safe_dump(params))
+    verdict = {"encoder": {}, "decoders": {}, "final_losses": {}, "steps_per_decoder": [], "verdict": False}
+    for seed in (0, 1):
+        folder = project / f"metrics/selection/seed{seed}"
+        folder.mkdir(parents=True)
+        (folder / "verdict.json").write_text(json.dumps({**verdict, "seed": 1}))
+        (folder / "curve.tsv").write_text("step\n1000\n")
+    path = "metrics/selection/seed0/verdict.json"
+    fix = "holds the verdict of seed 1, not 0; " + REPRO_FIX
+    _one_line(_stage(project, "robustness"), "robustness", path, fix)
+    (project / path).write_text(json.dumps({**verdict, "seed": 0}))
+    result = _stage(project, "robustness")
+    _one_line(result, "robustness", path, REPRO_FIX)
+    assert "has a missing or malformed entry (KeyError: 'reconstruction_bce')" in result.stderr
 
 
 def test_train_policy_with_a_damaged_checkpoint(project: Path) -> None:

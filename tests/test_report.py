@@ -59,3 +59,8 @@ def test_a_failed_verdict_is_marked() -> None:
 def test_readme_quotes_the_generated_table_at_the_defaults() -> None:
     """The README's table is metrics/report.md verbatim, so its numbers are the committed metrics."""
     assert (ROOT / "metrics" / "report.md").read_text() in (ROOT / "README.md").read_text()
+
+
+def test_readme_quotes_the_generated_seeds_table() -> None:
+    """The README's table of every seed is metrics/robustness.md verbatim."""
+    assert (ROOT / "metrics" / "robustness.md").read_text() in (ROOT / "README.md").read_text()

@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from scinet.figures import seed_selection_values
-from scinet.robustness import BCE_BOUND, robustness, seed_record
+from scinet.robustness import BCE_BOUND, robustness, seed_record, seeds_table
 
 
 def _verdict(seed: int, verdict: bool, bce: float) -> dict:
@@ -18,6 +18,9 @@ def _verdict(seed: int, verdict: bool, bce: float) -> dict:
             "selection": [-3.5, 5.0, -3.4, 6.0, 4.0, 5.5, -3.6, 4.4],
             "kept": [0, 2, 6],
             "encodes": {"0": "z", "2": "y", "6": "x"},
+            "eta2": {str(i): {"x": 0.999, "y": 0.999, "z": 0.999} for i in range(8)},
+            "resolution": {str(i): {"accuracy": 1.0, "gap_ratio": 6.0} for i in (0, 2, 6)},
+            "reconstruction": {"x": 1.0, "y": 1.0, "z": 1.0},
             "verdict": {"ok": verdict, "reason": "3 neurons kept" if verdict else "4 neurons kept"},
         },
         "decoders": {"env1": {"kept": [2, 6], "verdict": ok}, "env2": {"kept": [0, 2], "verdict": ok}},
@@ -54,3 +57,15 @@ def test_the_figure_has_one_panel_line_per_neuron_and_seed(tmp_path: Path) -> No
     result = seed_selection_values({0: curve, 5: curve}, {0: True, 5: False}, tmp_path / "seeds.png")
     assert result.ours == 16
     assert (tmp_path / "seeds.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_the_seeds_table_shows_each_seed_and_why_one_fails() -> None:
+    failing = _verdict(4, False, 1e-3)
+    failing["encoder"]["verdict"]["reason"] = "4 neurons kept [0, 1, 2, 6], expected 3"
+    summary = robustness([seed_record(_verdict(0, True, 8e-4)), seed_record(failing)])
+    table = seeds_table(summary).splitlines()
+    assert table[2].startswith("| 0 | yes | **-3.50**, 5.00, **-3.40**, 6.00")
+    assert "0: z (0.9990, 1.000), 2: y (0.9990, 1.000), 6: x (0.9990, 1.000)" in table[2]
+    assert "| y, x / z, y |" in table[2] and "| 0.310, 0.330 | 8.0e-04 | 231,000 |" in table[2]
+    assert table[3].startswith("| 4 | **no**: 4 neurons kept [0, 1, 2, 6], expected 3 |")
+    assert table[-1] == "The result holds for 1 of 2 seeds."
