@@ -15,6 +15,10 @@ PUBLISHED_ENCODER_SELECTION = (-3.63, -3.38, 4.67, 6.79, 3.29, 6.84, -3.62, 4.88
 PUBLISHED_ENCODER_KEEPS = "0, 1, 6 (z, y, x)"
 """Which coordinate each kept neuron encodes: our η² analysis of the authors' ae_select.pth."""
 PUBLISHED_ETA2 = "≥ 0.997"
+PUBLISHED_RESOLUTION = "0.9983, 0.9942, 1.0000"
+"""Accuracy of each kept neuron (0, 1, 6) alone at telling its coordinate's values apart, and of the
+autoencoder from those three alone: our full-resolution analysis of ae_select.pth."""
+PUBLISHED_RECONSTRUCTION = "1.0000, 1.0000, 1.0000"
 PUBLISHED_DECODER_LOSSES = "≈ 0.25 to 0.35"
 PUBLISHED_BCE = "≈ 1e-3"
 PUBLISHED_STEPS = "≈ 830,000"
@@ -41,6 +45,16 @@ def results_table(
             "η² of each kept neuron with its coordinate",
             PUBLISHED_ETA2,
             ", ".join(f"{encoder['eta2'][str(i)][encoder['encodes'][str(i)]]:.4f}" for i in kept),
+        ),
+        (
+            "accuracy of each kept neuron alone at telling its coordinate's values apart",
+            PUBLISHED_RESOLUTION,
+            ", ".join(f"{encoder['resolution'][str(i)]['accuracy']:.4f}" for i in kept),
+        ),
+        (
+            "autoencoder's accuracy from the kept neurons alone (x, y, z)",
+            PUBLISHED_RECONSTRUCTION,
+            ", ".join(f"{encoder['reconstruction'][c]:.4f}" for c in ("x", "y", "z")),
         ),
     ]
     for name, decoder in selection["decoders"].items():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -39,3 +40,11 @@ def test_a_record_that_disagrees_with_the_lock_is_caught(tmp_path: Path) -> None
     (tmp_path / "dvc.lock").write_text(lock.replace("max_steps: 400", "max_steps: 401"))
     with pytest.raises(AssertionError, match=r"recorded params differ from dvc\.lock"):
         check_outputs_match_the_lock(tmp_path, require_models=False)
+
+
+def test_no_cached_output_is_committed_to_git() -> None:
+    """Models and selection data travel through DVC only: git holds their .gitignore files, never them."""
+    listed = subprocess.run(
+        ["git", "ls-files", "models", "data/selection"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert [p for p in listed if not p.endswith(".gitignore")] == []

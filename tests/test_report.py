@@ -15,7 +15,17 @@ def _selection(verdict: bool) -> dict:
     eta2["2"] = {"x": 0.99912, "y": 0.0, "z": 0.0}
     return {
         "seed": 4,
-        "encoder": {"selection": [1.0] * 8, "kept": [2, 5], "encodes": {"2": "x", "5": "z"}, "eta2": eta2},
+        "encoder": {
+            "selection": [1.0] * 8,
+            "kept": [2, 5],
+            "encodes": {"2": "x", "5": "z"},
+            "eta2": eta2,
+            "resolution": {
+                "2": {"accuracy": 0.99713, "gap_ratio": 5.1},
+                "5": {"accuracy": 0.5, "gap_ratio": 0.3},
+            },
+            "reconstruction": {"x": 1.0, "y": 0.98765, "z": 1.0},
+        },
         "decoders": {"env1": {"kept": [2, 4], "plane": ["x", "y"]}},
         "final_losses": {"decoder0_loss": 0.3123, "reconstruction_bce": 0.00078},
         "steps_per_decoder": [300_000, 300_000, 299_000],
@@ -40,6 +50,9 @@ def test_table_quotes_each_metric_beside_the_published_value() -> None:
     ]
     assert rows["encoder keeps neurons (coordinates)"] == ["0, 1, 6 (z, y, x)", "2, 5 (x, z)"]
     assert rows["η² of each kept neuron with its coordinate"][1] == "0.9991, 0.3000"
+    resolution = rows["accuracy of each kept neuron alone at telling its coordinate's values apart"]
+    assert resolution == ["0.9983, 0.9942, 1.0000", "0.9971, 0.5000"]
+    assert rows["autoencoder's accuracy from the kept neurons alone (x, y, z)"][1] == "1.0000, 0.9877, 1.0000"
     assert rows["env1 decoder keeps neurons"] == ["x, y", "2, 4 (x, ?)"]  # 4 is not the encoder's: shown as ?
     assert rows["decoders' smooth-L1 loss"][1] == "0.312"
     assert rows["autoencoder BCE"][1] == "7.8e-04"
