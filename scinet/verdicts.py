@@ -6,12 +6,20 @@ are the paper's result and says why not, in words with numbers, for logs and met
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from scinet.analysis import COORDS, KEEP_BELOW, RepresentationReport, analyze_encoder
+from scinet.analysis import (
+    COORDS,
+    KEEP_BELOW,
+    RepresentationReport,
+    analyze_encoder,
+    grid_cells,
+    latent_over_grid,
+)
 from scinet.nets import DenseDecoder, DenseEncoder
+from scinet.splits import Split, find_splits
 
 
 @dataclass(frozen=True)
@@ -53,12 +61,15 @@ def full_encoding_shortfalls(
     return problems
 
 
-def encoder_verdict(report: RepresentationReport, threshold: float = 0.99) -> Verdict:
+def encoder_verdict(
+    report: RepresentationReport, threshold: float = 0.99, splits: Sequence[Split] = ()
+) -> Verdict:
     """The paper's encoder result at full resolution: exactly 3 neurons kept, one per coordinate by η², each
     with η² ≥ threshold and resolution accuracy ≥ threshold, and the autoencoder decoder reconstructing x, y
     and z from those 3 alone with accuracy ≥ threshold.
 
-    The reason lists every shortfall, not only the first, so that one metrics file tells all that is wrong.
+    The reason lists every shortfall, not only the first, so that one metrics file tells all that is wrong,
+    and ends with what each coordinate split over several neurons (``splits``, :func:`find_splits`) shows.
     """
     problems = []
     if len(report.kept) != 3:
@@ -73,7 +84,7 @@ def encoder_verdict(report: RepresentationReport, threshold: float = 0.99) -> Ve
             f"reconstruction from the kept neurons alone: accuracy {', '.join(poor)} < {threshold:g}"
         )
     if problems:
-        return Verdict(False, "; ".join(problems))
+        return Verdict(False, "; ".join(problems + [split.describe() for split in splits]))
     mapping = ", ".join(f"{i}->{report.encodes[i]}" for i in report.kept)
     eta2 = min(report.eta2[i][report.encodes[i]] for i in report.kept)
     resolved = min(report.resolution[i].accuracy for i in report.kept)
@@ -127,15 +138,20 @@ def selection_metrics(
     plane_axes: dict[str, tuple[str, str]],
     grid_size: Sequence[int] = (12, 12, 12),
     threshold: float = 0.99,
+    reward_at: Mapping[str, int] | None = None,
 ) -> dict[str, Any]:
     """The paper's Section 6 result for one trained selection model, as one JSON-ready dict.
 
     ``decoder_selection`` and ``plane_axes`` are keyed by objective (env1, ...): each decoder's selection
     values and the two coordinates of its agent's plane. The encoder part is :func:`analyze_encoder`'s
-    report (with ``autoencoder_decoder`` for the reconstruction) and :func:`encoder_verdict`; each decoder
-    gets its values, kept neurons and :func:`decoder_verdict`, which does not depend on the encoder's.
+    report (with ``autoencoder_decoder`` for the reconstruction), the coordinates split over several kept
+    neurons (read against ``reward_at``, the reward's position along each coordinate where the agents
+    agree on one) and :func:`encoder_verdict`; each decoder gets its values, kept neurons and
+    :func:`decoder_verdict`, which does not depend on the encoder's.
     """
     report = analyze_encoder(encoder, autoencoder_decoder, grid_size)
+    latent = latent_over_grid(encoder, grid_size)
+    splits = find_splits(latent, grid_cells(grid_size), report.encodes, COORDS, reward_at or {})
     decoders = {}
     for name, values in decoder_selection.items():
         verdict = decoder_verdict(values, report, plane_axes[name], threshold)
@@ -145,9 +161,13 @@ def selection_metrics(
             "plane": list(plane_axes[name]),
             "verdict": verdict.as_dict(),
         }
-    encoder_ok = encoder_verdict(report, threshold)
+    encoder_ok = encoder_verdict(report, threshold, splits)
     return {
-        "encoder": {**report.as_dict(), "verdict": encoder_ok.as_dict()},
+        "encoder": {
+            **report.as_dict(),
+            "splits": [split.as_dict() for split in splits],
+            "verdict": encoder_ok.as_dict(),
+        },
         "decoders": decoders,
         "verdict": bool(encoder_ok) and all(d["verdict"]["ok"] for d in decoders.values()),
     }

@@ -9,6 +9,7 @@ from __future__ import annotations
 from scinet.analysis import COORDS, kept_settled_step, load_selection_model
 from scinet.params import ParamsError, parse_env
 from scinet.selection.params import parse_selection
+from scinet.splits import reward_positions
 from scinet.verdicts import selection_metrics
 from stages.common import (
     exit_on_bad_file,
@@ -38,8 +39,9 @@ def main() -> None:
     }
     planes = {name: tuple(COORDS[a] for a in env.objective(name).plane_axes) for name in objectives}
     metrics = {"seed": seed}
+    rewards = reward_positions([env.objective(name) for name in objectives], COORDS)
     metrics |= selection_metrics(
-        model.encoder, model.autoencoder_decoder, decoder_selection, planes, grid_size
+        model.encoder, model.autoencoder_decoder, decoder_selection, planes, grid_size, reward_at=rewards
     )
     training = read_json(files.training, ("final_losses", "steps_per_decoder"))
     metrics["final_losses"] = training["final_losses"]

@@ -33,6 +33,8 @@ class KnownEncoder(DenseEncoder):
             "-z": lambda: -2.0 * xyz[2],
             "x+y": lambda: xyz[0] + xyz[1],
             "x+y/10": lambda: xyz[0] + xyz[1] / 10,
+            "|x-2|": lambda: (xyz[0] - 2).abs(),  # distance to a reward at x = 2 ...
+            "sgn(x-2)": lambda: (xyz[0] - 2).sign(),  # ... and the side of it: x split over two neurons
             "const": lambda: torch.ones(len(x), dtype=torch.float64),
             "noise": lambda: noise,
         }
@@ -45,6 +47,7 @@ INVERSES = {
     "x+y/10": lambda v: v - 0.2,  # x + (y - 2) / 10 is within 0.2 of x on GRID
     "y3": lambda v: v.clamp(min=0) ** (1 / 3),
     "-z": lambda v: -v / 2,
+    "|x-2|": lambda v: 2 + v,  # right only for x >= 2: the piece alone does not hold x
 }
 """How :class:`KnownDecoder` reads a coordinate back from a column of :class:`KnownEncoder`."""
 

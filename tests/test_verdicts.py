@@ -7,7 +7,9 @@ import json
 import pytest
 from known_nets import GRID, KnownDecoder, KnownEncoder
 
-from scinet.analysis import RepresentationReport, analyze_encoder
+from scinet.analysis import COORDS, RepresentationReport, analyze_encoder
+from scinet.envs.config import SubGridConfig
+from scinet.splits import reward_positions
 from scinet.verdicts import decoder_verdict, encoder_verdict, selection_metrics
 
 PAPER_LIKE_COLUMNS = ["-z", "y3", "x+y", "noise", "const", "x+y", "x", "noise"]
@@ -133,7 +135,9 @@ def test_selection_metrics_is_json_ready_with_every_number() -> None:
         json.dumps(selection_metrics(encoder, decoder, selection, planes, GRID), allow_nan=False)
     )
     assert set(metrics) == {"encoder", "decoders", "verdict"}
-    encoder_keys = {"selection", "kept", "encodes", "eta2", "resolution", "reconstruction", "verdict"}
+    encoder_keys = {
+        "selection", "kept", "encodes", "eta2", "resolution", "reconstruction", "splits", "verdict"
+    }  # fmt: skip
     assert set(metrics["encoder"]) == encoder_keys
     assert metrics["encoder"]["resolution"] == {
         str(i): {"accuracy": 1.0, "gap_ratio": None} for i in range(4)
@@ -152,3 +156,50 @@ def test_selection_metrics_is_json_ready_with_every_number() -> None:
         "verdict": {"ok": True, "reason": "decoder keeps neurons [1, 3] (y/z)"},
     }
     assert metrics["verdict"] is False
+
+
+def test_split_coordinate_is_named_with_what_each_piece_reads() -> None:
+    """x split into the distance to a reward at x = 2 and the side of it: each piece alone resolves x only
+    in part, both together fully; the verdict says so, with the numbers, and the metrics keep them.
+
+    On x = 0..3, |x - 2| = 2, 1, 0, 1 and sign(x - 2) = -1, -1, 0, 1, so η² of the distance with the side
+    is 0.375 / 0.5 = 0.75 and of the side with the distance 0.1875 / 0.6875 = 3/11."""
+    columns = ["|x-2|", "y3", "sgn(x-2)", "-z"]
+    encoder = KnownEncoder(columns, [-1.0, -1.0, -1.0, -1.0])
+    decoder = KnownDecoder(columns, {"x": 0, "y": 1, "z": 3})
+    selection = {"env1": [-1.0, -1.0, 1.0, 1.0]}
+    metrics = selection_metrics(
+        encoder, decoder, selection, {"env1": ("x", "y")}, GRID, reward_at={"x": 2, "y": 4}
+    )
+    assert metrics["encoder"]["splits"] == [
+        {
+            "coordinate": "x",
+            "neurons": [0, 2],
+            "joint_accuracy": 1.0,
+            "reward_at": 2,
+            "distance_eta2": {"0": 1.0, "2": pytest.approx(3 / 11)},
+            "side_eta2": {"0": pytest.approx(0.75), "2": 1.0},
+        }
+    ]
+    reason = metrics["encoder"]["verdict"]["reason"]
+    assert reason.endswith(
+        "x is split over neurons 0 and 2, which together resolve it (accuracy 1.0000): neuron 0 reads the "
+        "distance to the reward at x = 2 (eta2 1.0000, with the side 0.7500), neuron 2 reads the side of the "
+        "reward at x = 2 (eta2 1.0000, with the distance 0.2727)"
+    )
+    assert "neuron 0 resolves x with accuracy 0.7500" in reason
+    # Without a reward position the split is still named, without the reading.
+    plain = selection_metrics(encoder, decoder, selection, {"env1": ("x", "y")}, GRID)
+    assert plain["encoder"]["verdict"]["reason"].endswith("(accuracy 1.0000)")
+    assert plain["encoder"]["splits"][0]["distance_eta2"] == {}
+
+
+def test_reward_positions_are_those_the_agents_agree_on() -> None:
+    paper = [
+        SubGridConfig(plane=(1, 1, 0), reward_pos=(6, 11)),
+        SubGridConfig(plane=(0, 1, 1), reward_pos=(11, 6)),
+        SubGridConfig(plane=(1, 0, 1), reward_pos=(6, 6)),
+    ]
+    assert reward_positions(paper, COORDS) == {"x": 6, "y": 11, "z": 6}
+    disagree = [*paper, SubGridConfig(plane=(1, 1, 0), reward_pos=(3, 11))]
+    assert reward_positions(disagree, COORDS) == {"y": 11, "z": 6}
