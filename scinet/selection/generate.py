@@ -36,7 +36,7 @@ CURVE_POINTS = 100
 
 
 class SampleBar:
-    """A tqdm bar over the samples still to collect, with the agent's recent mean path length.
+    """A tqdm bar over the samples collected so far, with the agent's recent mean path length.
 
     It counts samples, the run's goal, not episodes: an episode yields one or two samples, so no episode
     count predicts the end. The mean path is that of the last window of finished episodes (about 1 % of
