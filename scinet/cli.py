@@ -1,4 +1,4 @@
-"""Command line: ``python -m scinet evaluate ...``, ``python -m scinet analyze-encoder ...``.
+"""Command line: ``python -m scinet evaluate ...``, ``play ...``, ``analyze-encoder ...``.
 
 Like a stage script, this is glue: it reads the params file named on the command line, turns user mistakes
 (a missing file, an unknown objective, a checkpoint of the wrong shape, kind or a damaged one) into one error
@@ -12,11 +12,15 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import yaml
 
 from scinet.errors import ScinetError
 from scinet.params import EnvParams, parse_env
+
+if TYPE_CHECKING:
+    from scinet.nets import DPSNetwork
 
 EXIT_USAGE = 2
 
@@ -50,6 +54,42 @@ def _build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--params", type=Path, default=Path("params.yaml"), help="defines the objectives")
     evaluate.set_defaults(run=_evaluate)
 
+    play = commands.add_parser(
+        "play",
+        help="watch a trained DPS agent: its episodes as an animated GIF",
+        description="Plays a trained DPS agent in the world of its objective and draws every step (the "
+        "plane that matters, the agent, the reward, and a strip for the axis the objective ignores) into "
+        "an animated GIF, without a display.",
+    )
+    play.add_argument("--agent", required=True, type=Path, help="checkpoint: ours, or the authors' .pth")
+    play.add_argument(
+        "--objective",
+        help="objective name from the params file (default: the one the checkpoint records, which it must "
+        "match; required for the authors' checkpoints, which record none)",
+    )
+    play.add_argument(
+        "--episodes", type=_positive_int, default=3, help="episodes to play (default: %(default)s)"
+    )
+    play.add_argument(
+        "--gif",
+        type=Path,
+        help="where to write the animation (default: AGENT's name with .gif, in the current folder)",
+    )
+    play.add_argument("--seed", type=int, default=0, help="seeds starts and choices (default: %(default)s)")
+    play.add_argument(
+        "--beta", type=float, default=0.5, help="softmax inverse temperature (default: %(default)s)"
+    )
+    play.add_argument(
+        "--greedy", action="store_true", help="always take the action with the largest h (default: softmax)"
+    )
+    play.add_argument(
+        "--params",
+        type=Path,
+        default=Path("params.yaml"),
+        help="defines the objectives (default: %(default)s)",
+    )
+    play.set_defaults(run=_play)
+
     analyze = commands.add_parser(
         "analyze-encoder",
         help="which latent neurons an encoder keeps, which coordinate each encodes and how finely",
@@ -72,15 +112,12 @@ def _build_parser() -> argparse.ArgumentParser:
 def _evaluate(args: argparse.Namespace) -> int:
     # Imported here so that `--help` and argument errors stay fast (torch takes a second to import).
     from scinet.evaluation import evaluate_agent
-    from scinet.nets import CheckpointError, load_dps_agent
 
     config = load_env_params(args.params).objective(args.objective)
     if not args.agent.is_file():
         raise UsageError(f"agent checkpoint not found: {args.agent}")
-    try:
-        agent = load_dps_agent(args.agent, input_dim=config.obs_size)
-    except CheckpointError as err:
-        raise UsageError(f"not a DPS agent with {config.obs_size} inputs: {err}") from None
+    _agent_objective(args.agent, args.objective)
+    agent = _load_agent(args.agent, config.obs_size)
     stats = evaluate_agent(agent, config, args.episodes, args.seed, beta=args.beta, greedy=args.greedy)
     if args.json:
         print(json.dumps(stats.as_dict()))
@@ -95,6 +132,56 @@ def _evaluate(args: argparse.Namespace) -> int:
     print(f"optimal mean {stats.optimal_mean:.4f} steps")
     print(f"time-outs    {100 * stats.timeouts:.2f} % (cut at {config.max_steps} steps)")
     return 0
+
+
+def _play(args: argparse.Namespace) -> int:
+    from scinet.play import play_episodes, write_gif
+
+    if not args.agent.is_file():
+        raise UsageError(f"agent checkpoint not found: {args.agent}")
+    objective = _agent_objective(args.agent, args.objective)
+    config = load_env_params(args.params).objective(objective)
+    agent = _load_agent(args.agent, config.obs_size)
+    episodes = play_episodes(agent, config, args.episodes, args.seed, beta=args.beta, greedy=args.greedy)
+    gif = args.gif or Path(args.agent.with_suffix(".gif").name)
+    frames = write_gif(gif, episodes, config, title=objective)
+    print(f"agent      {args.agent}")
+    print(f"objective  {objective} (plane {list(config.plane)}, reward {list(config.reward_pos)})")
+    print(f"policy     {'greedy' if args.greedy else f'softmax, beta {args.beta:g}'}")
+    for number, episode in enumerate(episodes, 1):
+        print(f"episode {number}  {episode.outcome}")
+    print(f"wrote {gif} ({frames} frames)")
+    return 0
+
+
+def _agent_objective(agent: Path, requested: str | None) -> str:
+    """The objective the checkpoint records; a different ``--objective`` is an error, not a wrong world.
+
+    An agent plays any world of its size, and in another plane it only wanders: its path lengths (or its
+    GIF) would look like a bad agent rather than like a wrong command.
+    """
+    from scinet.nets import dps_agent_objective
+
+    trained = dps_agent_objective(agent)
+    if trained is not None and requested not in (None, trained):
+        raise UsageError(
+            f"{agent} was trained for objective {trained}, not {requested}: "
+            f"omit --objective or pass {trained}"
+        )
+    if trained is None and requested is None:
+        raise UsageError(
+            f"{agent} does not record its objective (the authors' checkpoints do not): pass --objective"
+        )
+    return requested or trained  # type: ignore[return-value]
+
+
+def _load_agent(path: Path, obs_size: int) -> DPSNetwork:
+    from scinet.nets import CheckpointError, load_dps_agent
+
+    try:
+        return load_dps_agent(path, input_dim=obs_size)
+    except CheckpointError as err:
+        raise UsageError(f"not a DPS agent with {obs_size} inputs: {err}") from None
 
 
 def _analyze_encoder(args: argparse.Namespace) -> int:

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from tqdm.contrib.logging import logging_redirect_tqdm
 
 from scinet.envs import SubGridConfig
 from scinet.nets import load_dps_agent
@@ -49,7 +50,7 @@ def main() -> None:
 
     files = SeedFiles(seed)
     summary: dict[str, object] = {"seed": seed}
-    with exit_on_stop(f"selection_data@{seed}", resumable=False):
+    with exit_on_stop(f"selection_data@{seed}", resumable=False), logging_redirect_tqdm():
         for objective, world in env.objectives.items():
             summary[objective] = _generate(objective, world, config, policy, files.samples(objective))
         device = str(run_device(config.mode, config.device))

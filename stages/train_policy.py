@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from tqdm.contrib.logging import logging_redirect_tqdm
 
 from scinet.envs import SubGridConfig
 from scinet.evaluation import evaluate_agent
@@ -43,7 +44,7 @@ def main(objective: str) -> None:
     keys = ["env.grid_size", "env.max_steps", f"env.objectives.{objective}", "policy"]  # as in dvc.yaml
     record = made_by(raw, keys, str(run_device(policy.mode, policy.device)))
     checkpoint = Path(f"checkpoints/policy/{objective}.pt")
-    with exit_on_stop("train_policy", resumable=True, checkpoint=checkpoint):
+    with exit_on_stop("train_policy", resumable=True, checkpoint=checkpoint), logging_redirect_tqdm():
         result = train_policy(env, policy, checkpoint, show_progress=True, keep_checkpoint=True)
         _write_outputs(objective, env, policy, result, record)
         checkpoint.unlink()

@@ -13,6 +13,7 @@ import logging
 from typing import Any
 
 import pandas as pd
+from tqdm.contrib.logging import logging_redirect_tqdm
 
 from scinet.nets import save_checkpoint
 from scinet.params import ParamsError, parse_env
@@ -56,7 +57,7 @@ def main() -> None:
     grid_size = env.objective(objectives[0]).grid_size
     record = made_by_item(raw, PARAMS, str(resolve_device(config.device)), stage)
     files = SeedFiles(seed)
-    with exit_on_stop(stage, resumable=True, checkpoint=files.checkpoint):
+    with exit_on_stop(stage, resumable=True, checkpoint=files.checkpoint), logging_redirect_tqdm():
         data = [SelectionData.load(files.samples(name), grid_size) for name in objectives]
         result = train_selection(
             data, grid_size, config, files.checkpoint, show_progress=True, keep_checkpoint=True

@@ -127,3 +127,13 @@ def test_cli_errors_are_one_line_and_exit_2(tmp_path: Path, args: tuple[str, ...
     assert result.returncode == 2
     assert result.stdout == ""
     assert result.stderr.strip().splitlines() == [f"scinet evaluate: error: {message.format(**paths)}"]
+
+
+def test_cli_refuses_an_objective_other_than_the_agents_own(tmp_path: Path) -> None:
+    # Evaluated in another plane, an agent only wanders: a wrong name would pass for a bad agent.
+    agent = tmp_path / "env1.pt"
+    save_checkpoint(agent, "dps-agent", DPSNetwork(36), objective="env1")
+    result = _run("--agent", agent, "--objective", "env3", "--episodes", "5")
+    assert result.returncode == 2
+    message = f"{agent} was trained for objective env1, not env3: omit --objective or pass env1"
+    assert result.stderr.strip().splitlines() == [f"scinet evaluate: error: {message}"]

@@ -106,3 +106,14 @@ def test_selection_data_round_trips_compactly(tmp_path) -> None:  # type: ignore
     back = SelectionData.load(tmp_path / "d.npz")
     assert np.array_equal(back.cells, data.cells) and np.array_equal(back.targets, data.targets)
     assert not list(tmp_path.glob("*.partial*"))
+
+
+def test_progress_counts_samples_to_the_end_and_shows_the_agents_mean_path(capsys) -> None:  # type: ignore[no-untyped-def]
+    # An episode yields one or two samples, so a bar over episodes stopped short of its total.
+    torch.manual_seed(0)
+    agent = DPSNetwork(SMALL_ENV.obs_size, hidden=(16,))
+    config = SelectionDataConfig(mode="serial", device="cpu", workers=2, envs_per_worker=32, samples=500)
+    generate_selection_data(agent, SMALL_ENV, config, show_progress=True)
+    final = capsys.readouterr().err.rstrip().split("\r")[-1]
+    assert "100%" in final and "500/500" in final and "sample" in final, final
+    assert "mean_steps=" in final and "nan" not in final, final

@@ -81,6 +81,9 @@ def test_stage_writes_model_curve_and_metrics(project: Path) -> None:
     curve = (project / "metrics/policy/env1_curve.tsv").read_text().splitlines()
     assert curve[0].split("\t")[:3] == ["episodes", "mean_steps", "timeouts"] and len(curve) > 3
     assert not (project / "checkpoints/policy/env1.pt").exists()
+    # Log lines (children starting, the evaluation) come while the bar runs: each must stand on its own line.
+    logged = [part for part in re.split(r"[\r\n]", result.stderr) if "train_policy: " in part]
+    assert logged and all(part.startswith("train_policy: ") for part in logged), result.stderr
 
 
 @pytest.mark.parametrize(("sig", "whole_group"), [(signal.SIGINT, True), (signal.SIGTERM, False)])

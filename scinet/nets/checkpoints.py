@@ -200,6 +200,16 @@ def load_dps_agent(path: str | os.PathLike[str], input_dim: int = 36, num_action
     return net.eval()
 
 
+def dps_agent_objective(path: str | os.PathLike[str]) -> str | None:
+    """The objective a DPS agent was trained for, as our checkpoints record it; None for the authors' files.
+
+    An agent plays any world of the right size without complaint, so a caller that would otherwise trust
+    a user's objective name checks it against this one.
+    """
+    objective = read_checkpoint(path, kinds=(DPS_AGENT, None)).extra.get("objective")
+    return objective if isinstance(objective, str) else None
+
+
 def load_autoencoder(path: str | os.PathLike[str]) -> DenseAutoencoder:
     """The paper-sized autoencoder (36 -> 8 -> 36) in eval mode, weights from ``path``."""
     net = DenseAutoencoder()

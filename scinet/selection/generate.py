@@ -9,6 +9,7 @@ depends on process timing.
 
 from __future__ import annotations
 
+import math
 import queue
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -25,11 +26,39 @@ from scinet.selection.sampling import SelectionPlayer
 from scinet.trainer.predictor import predict_h_values, predictor_main
 from scinet.trainer.processes import Channels
 from scinet.trainer.run import StopSignals, resolve_device
-from scinet.trainer.statistics import ProgressBar, Statistics
+from scinet.trainer.statistics import Statistics
 from scinet.trainer.supervision import Children
 from scinet.trainer.worker import worker_main
 
 BACKLOG_PER_WORKER = 4
+CURVE_POINTS = 100
+"""Points of the run's (unsaved) curve of path lengths: each closes a window for the bar's mean_steps."""
+
+
+class SampleBar:
+    """A tqdm bar over the samples collected so far, with the agent's recent mean path length.
+
+    It counts samples, the run's goal, not episodes: an episode yields one or two samples, so no episode
+    count predicts the end. The mean path is that of the last window of finished episodes (about 1 % of
+    the run), a quick check that the agent still plays as well as it was trained to.
+    """
+
+    def __init__(self, stats: Statistics, total: int, enabled: bool) -> None:
+        from tqdm import tqdm
+
+        self.stats = stats
+        self.bar = tqdm(total=total, unit="sample", disable=not enabled, smoothing=0.1, mininterval=1.0)
+
+    def update(self, collected: int) -> None:
+        self.bar.update(min(collected, self.bar.total) - self.bar.n)
+        mean_steps = self.stats.recent_mean_steps()
+        shown = {"episodes": f"{self.stats.episodes:,}"}
+        if not math.isnan(mean_steps):  # nan until the first window closes
+            shown["mean_steps"] = f"{mean_steps:.1f}"
+        self.bar.set_postfix(shown, refresh=False)
+
+    def close(self) -> None:
+        self.bar.close()
 
 
 @dataclass
@@ -42,7 +71,7 @@ class _Job:
     make_player: Callable[[np.random.SeedSequence], SelectionPlayer]
     seeds: list[np.random.SeedSequence]
     stats: Statistics
-    progress: ProgressBar
+    progress: SampleBar
     stop: StopSignals
     parts: list[SelectionData] = field(default_factory=list)
     collected: int = 0
@@ -72,8 +101,8 @@ def generate_selection_data(
     exits (after stopping every child) and :class:`~scinet.errors.RoleFailed` if a child dies or hangs.
     """
     agent.eval().requires_grad_(False)
-    stats = Statistics(log_interval=max(config.samples // 2, 1))
-    progress = ProgressBar(stats, config.samples // 2, show_progress)
+    stats = Statistics(log_interval=max(config.samples // CURVE_POINTS, 1))
+    progress = SampleBar(stats, config.samples, show_progress)
     try:
         with StopSignals().installed() as stop:
             job = _Job(
@@ -94,7 +123,7 @@ def _run_serial(job: _Job) -> None:
             report = player.step(predict_h_values(job.agent, player.cells, job.env.grid_size, cpu))
             job.add(report.experiences)
             job.stats.record_episodes(len(player.cells), report.lengths, report.timeouts)
-        job.progress.update()
+        job.progress.update(job.collected)
 
 
 def _run_async(job: _Job) -> None:
@@ -119,7 +148,7 @@ def _run_async(job: _Job) -> None:
             except queue.Empty:
                 continue
             children.drain(job.stats, timeout=0.0)
-            job.progress.update()
+            job.progress.update(job.collected)
     finally:
         children.shutdown()
         agent.cpu()
