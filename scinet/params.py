@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 
 from scinet.envs.config import SubGridConfig
 from scinet.errors import ParamsError
-from scinet.trainer.config import PolicyConfig
+from scinet.policy.config import PolicyConfig
 
 T = TypeVar("T")
 

@@ -16,12 +16,12 @@ import torch
 
 from scinet.envs import SubGridConfig
 from scinet.nets import DPSNetwork
+from scinet.policy.config import PolicyConfig
+from scinet.policy.training import train_policy
 from scinet.selection.config import SelectionDataConfig, SelectionTrainConfig
 from scinet.selection.data import SelectionData
 from scinet.selection.generate import generate_selection_data
 from scinet.selection.training import train_selection
-from scinet.trainer.config import PolicyConfig
-from scinet.trainer.run import train_policy
 
 ENV = SubGridConfig(grid_size=(5, 5, 4), plane=(1, 1, 0), reward_pos=(4, 2), max_steps=40)
 POLICY = PolicyConfig(

@@ -32,11 +32,11 @@ from scinet.nets import (
     load_dps_agent,
     save_checkpoint,
 )
+from scinet.policy.checkpoint import TrainingState, load_training_state, save_training_state
 from scinet.selection import training as selection_training
 from scinet.selection.data import SelectionData
 from scinet.selection.model import SelectionModel
 from scinet.selection.steps import KIND as SELECTION_TRAINING
-from scinet.trainer.checkpoint import TrainingState, load_training_state, save_training_state
 from stages.common import read_json, read_tsv
 
 FINGERPRINT = "0123456789abcdef"

@@ -7,10 +7,11 @@ import pytest
 import torch
 
 from scinet.nets import DPSNetwork
+from scinet.nets.percepts import cells_to_percepts
+from scinet.policy.learner import BatchAssembler
 from scinet.ps.glow import EpisodeMemory, Experiences, glow_targets
-from scinet.ps.learner import DPSLearner, cells_to_percepts
-from scinet.trainer.rollout import sample_softmax
-from scinet.trainer.trainer import BatchAssembler
+from scinet.ps.policy import sample_softmax
+from scinet.ps.update import DPSLearner
 
 
 def test_glow_targets_of_a_hand_computed_episode() -> None:

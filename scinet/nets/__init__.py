@@ -18,7 +18,7 @@ from scinet.nets.checkpoints import (
     save_checkpoint,
 )
 from scinet.nets.dps import DPSNetwork
-from scinet.nets.selection import SelectionNeurons
+from scinet.nets.selection_neurons import SelectionNeurons
 
 __all__ = [
     "AUTOENCODER",

@@ -19,15 +19,15 @@ import torch
 
 from scinet.envs import SubGridConfig
 from scinet.nets import DPSNetwork
+from scinet.runtime import StopSignals, resolve_device
+from scinet.sampling.predictor import predict_h_values, predictor_main
+from scinet.sampling.processes import Channels
+from scinet.sampling.statistics import ProgressBar, Statistics
+from scinet.sampling.supervision import Children
+from scinet.sampling.worker import worker_main
 from scinet.selection.config import SelectionDataConfig
 from scinet.selection.data import SelectionData
 from scinet.selection.sampling import SelectionPlayer
-from scinet.trainer.predictor import predict_h_values, predictor_main
-from scinet.trainer.processes import Channels
-from scinet.trainer.run import StopSignals, resolve_device
-from scinet.trainer.statistics import ProgressBar, Statistics
-from scinet.trainer.supervision import Children
-from scinet.trainer.worker import worker_main
 
 BACKLOG_PER_WORKER = 4
 

@@ -19,13 +19,13 @@ import torch
 from torch import Tensor
 
 from scinet.errors import RoleFailed
+from scinet.sampling.processes import POLL_SECONDS, Channels, get, should_stop
+from scinet.sampling.snapshots import to_cpu
+from scinet.sampling.supervision import SNAPSHOT_TIMEOUT, Children
 from scinet.selection.config import SelectionTrainConfig
 from scinet.selection.data import SelectionData
 from scinet.selection.model import SelectionModel
 from scinet.selection.steps import DecoderFeed, SelectionRun, initial_feed_state, make_optimizer
-from scinet.trainer.processes import POLL_SECONDS, Channels, get, should_stop
-from scinet.trainer.supervision import SNAPSHOT_TIMEOUT, Children
-from scinet.trainer.trainer import to_cpu
 
 PROGRESS_SECONDS = 0.5
 """How often an async trainer tells the coordinator its step count (curve reports come on top)."""

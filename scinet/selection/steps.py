@@ -19,12 +19,12 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from scinet.nets import save_checkpoint
-from scinet.ps.learner import cells_to_percepts
+from scinet.nets.percepts import cells_to_percepts
+from scinet.runtime import StopSignals
+from scinet.sampling.divergence import require_finite_loss, require_finite_weights
 from scinet.selection.config import SelectionTrainConfig
 from scinet.selection.data import SelectionData
 from scinet.selection.model import NUM_ACTIONS, LossSettings, SelectionModel
-from scinet.trainer.divergence import require_finite_loss, require_finite_weights
-from scinet.trainer.run import StopSignals
 
 KIND = "selection-training"
 """Checkpoint kind of an unfinished selection run (see :func:`scinet.nets.save_checkpoint`)."""

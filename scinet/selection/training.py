@@ -24,13 +24,13 @@ from torch import Tensor
 
 from scinet.errors import DELETE_CHECKPOINT
 from scinet.nets import read_checkpoint, require_extra
+from scinet.runtime import StopSignals, resolve_device
+from scinet.sampling.divergence import require_finite_weights
 from scinet.selection.config import SelectionTrainConfig
 from scinet.selection.data import SelectionData
 from scinet.selection.model import SelectionModel
 from scinet.selection.schedules import run_async, run_fused
 from scinet.selection.steps import KIND, Curve, Progress, SelectionRun, decoder_seeds
-from scinet.trainer.divergence import require_finite_weights
-from scinet.trainer.run import StopSignals, resolve_device
 
 LOG = logging.getLogger(__name__)
 

@@ -13,9 +13,9 @@ import numpy as np
 import torch
 
 from scinet.nets import DPSNetwork
-from scinet.ps.learner import cells_to_percepts
-from scinet.trainer.divergence import require_finite_h_values
-from scinet.trainer.processes import Channels, get, should_stop
+from scinet.nets.percepts import cells_to_percepts
+from scinet.sampling.divergence import require_finite_h_values
+from scinet.sampling.processes import Channels, get, should_stop
 
 MAX_BATCH_REQUESTS = 64
 """At most this many worker requests go into one forward pass."""

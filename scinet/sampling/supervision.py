@@ -2,7 +2,7 @@
 
 Shared by every multi-process run (policy training, selection-data generation, async selection training),
 so that each has the same guarantees: a dead child is named within one poll, a hung one (stopped,
-deadlocked: its heartbeat, see :func:`~scinet.trainer.processes.should_stop`, stands still) within
+deadlocked: its heartbeat, see :func:`~scinet.sampling.processes.should_stop`, stands still) within
 ``HANG_SECONDS``, and shutdown is bounded in time.
 """
 
@@ -14,8 +14,8 @@ import time
 from typing import Any
 
 from scinet.errors import RoleFailed
-from scinet.trainer.processes import CONTEXT, Channels, run_role, signals_blocked
-from scinet.trainer.statistics import Statistics
+from scinet.sampling.processes import CONTEXT, Channels, run_role, signals_blocked
+from scinet.sampling.statistics import Statistics
 
 LOG = logging.getLogger(__name__)
 JOIN_TIMEOUT = 5.0

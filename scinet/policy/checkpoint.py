@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,9 @@ from torch import Tensor
 from scinet.envs import SubGridConfig
 from scinet.errors import DELETE_CHECKPOINT
 from scinet.nets import read_checkpoint, require_extra, save_checkpoint
-from scinet.trainer.config import PolicyConfig
+from scinet.policy.config import PolicyConfig
+from scinet.sampling.divergence import require_finite_weights
+from scinet.sampling.statistics import Statistics
 
 KIND = "policy-training"
 EXECUTION_ONLY = (
@@ -71,3 +74,31 @@ def load_training_state(path: Path, run_fingerprint: str) -> TrainingState | Non
     require_extra(path, saved, fields | {"fingerprint"}, DELETE_CHECKPOINT)
     extra = {k: v for k, v in saved.extra.items() if k != "fingerprint"}
     return TrainingState(weights=saved.state_dict, **extra)
+
+
+class Checkpointer:
+    """Writes the resumable state to one file at most every ``interval`` seconds."""
+
+    def __init__(self, path: Path | None, run_fingerprint: str, interval: float) -> None:
+        self.path, self.run_fingerprint, self.interval = path, run_fingerprint, interval
+        self.last = time.monotonic()
+        self.resumes = 0
+
+    def due(self) -> bool:
+        return self.path is not None and time.monotonic() - self.last >= self.interval
+
+    def save(self, weights: dict[str, Tensor], optimizers: list[dict[str, Any]], stats: Statistics) -> None:
+        if self.path is None:
+            return
+        require_finite_weights(weights, "training", f"update {stats.updates}")  # keep the last good one
+        state = TrainingState(
+            weights=weights, optimizers=optimizers, episodes=stats.episodes, env_steps=stats.env_steps,
+            updates=stats.updates, wall_seconds=stats.wall_seconds, resumes=self.resumes,
+            curve=stats.curve_rows(),
+        )  # fmt: skip
+        save_training_state(self.path, state, self.run_fingerprint)
+        self.last = time.monotonic()
+
+    def remove(self) -> None:
+        if self.path is not None:
+            self.path.unlink(missing_ok=True)

@@ -14,11 +14,12 @@ from typing import Any
 import torch
 
 from scinet.nets import DPSNetwork
+from scinet.policy.config import PolicyConfig
 from scinet.ps.glow import Experiences
-from scinet.ps.learner import DPSLearner
-from scinet.trainer.config import PolicyConfig
-from scinet.trainer.divergence import require_finite_loss
-from scinet.trainer.processes import POLL_SECONDS, Channels, should_stop
+from scinet.ps.update import DPSLearner
+from scinet.sampling.divergence import require_finite_loss
+from scinet.sampling.processes import POLL_SECONDS, Channels, should_stop
+from scinet.sampling.snapshots import to_cpu
 
 
 class BatchAssembler:
@@ -41,17 +42,6 @@ class BatchAssembler:
         rest = pooled.take(full, len(pooled))
         self.parts, self.count = [rest], len(rest)
         return batches
-
-
-def to_cpu(state: Any) -> Any:
-    """A copy of a (nested) state dict with every tensor on the CPU, ready to pickle or save."""
-    if isinstance(state, torch.Tensor):
-        return state.detach().to("cpu", copy=True)
-    if isinstance(state, dict):
-        return {key: to_cpu(value) for key, value in state.items()}
-    if isinstance(state, (list, tuple)):
-        return type(state)(to_cpu(value) for value in state)
-    return state
 
 
 def trainer_main(

@@ -12,13 +12,14 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from scinet.ps.learner import DPSLearner
-from scinet.trainer.divergence import require_finite_h_values, require_finite_loss
-from scinet.trainer.predictor import predict_h_values
-from scinet.trainer.rollout import Rollout
-from scinet.trainer.run import RunContext
-from scinet.trainer.statistics import ProgressBar
-from scinet.trainer.trainer import BatchAssembler, to_cpu
+from scinet.policy.context import RunContext
+from scinet.policy.learner import BatchAssembler
+from scinet.policy.rollout import Rollout
+from scinet.ps.update import DPSLearner
+from scinet.sampling.divergence import require_finite_h_values, require_finite_loss
+from scinet.sampling.predictor import predict_h_values
+from scinet.sampling.snapshots import to_cpu
+from scinet.sampling.statistics import ProgressBar
 
 
 def run_serial(run: RunContext) -> tuple[dict[str, Tensor], list[dict[str, Any]]]:

@@ -16,14 +16,16 @@ from torch import Tensor
 
 from scinet.errors import RoleFailed
 from scinet.nets import DPSNetwork
-from scinet.trainer.predictor import predictor_main
-from scinet.trainer.processes import Channels
-from scinet.trainer.rollout import Rollout
-from scinet.trainer.run import RunContext, resolve_device
-from scinet.trainer.statistics import ProgressBar, Statistics
-from scinet.trainer.supervision import SNAPSHOT_TIMEOUT, Children
-from scinet.trainer.trainer import to_cpu, trainer_main
-from scinet.trainer.worker import worker_main
+from scinet.policy.context import RunContext
+from scinet.policy.learner import trainer_main
+from scinet.policy.rollout import Rollout
+from scinet.runtime import resolve_device
+from scinet.sampling.predictor import predictor_main
+from scinet.sampling.processes import Channels
+from scinet.sampling.snapshots import to_cpu
+from scinet.sampling.statistics import ProgressBar, Statistics
+from scinet.sampling.supervision import SNAPSHOT_TIMEOUT, Children
+from scinet.sampling.worker import worker_main
 
 BACKLOG_PER_WORKER = 4
 """Experience chunks that may wait for the trainers per worker before the workers block."""

@@ -1,9 +1,9 @@
-"""Worker role: one process stepping its own batch of environments (see :mod:`scinet.trainer.rollout`).
+"""Worker role: one process stepping its own batch of environments (see :mod:`scinet.policy.rollout`).
 
 Per step it sends its cells to its predictor and waits for the h-values; finished episodes go to the
 experience queue as one array chunk and to the statistics as their lengths. Traffic is per batch, never
 per env. What the worker plays is a *player* built in the child from a picklable factory: a training
-:class:`~scinet.trainer.rollout.Rollout` in policy mode, a selection-data player in selection mode.
+:class:`~scinet.policy.rollout.Rollout` in policy mode, a selection-data player in selection mode.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Protocol
 
 import numpy as np
 
-from scinet.trainer.processes import Channels, get, put, should_stop
+from scinet.sampling.processes import Channels, get, put, should_stop
 
 REPORT_SECONDS = 0.5
 """The longest a worker waits between two reports of its counters to the statistics (episodes are batched)."""
