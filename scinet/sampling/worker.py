@@ -14,6 +14,7 @@ from typing import Protocol
 
 import numpy as np
 
+from scinet.sampling.messages import CellsRequest, WorkerReport
 from scinet.sampling.processes import Channels, get, put, should_stop
 
 REPORT_SECONDS = 0.5
@@ -53,9 +54,9 @@ class _Tally:
         self.waiting += waiting
         self.stepping += stepping
 
-    def message(self, index: int) -> tuple:
+    def message(self, index: int) -> WorkerReport:
         lengths = np.concatenate(self.lengths) if self.lengths else np.zeros(0, np.int64)
-        return ("worker", index, self.steps, lengths, self.timeouts, self.waiting, self.stepping)
+        return WorkerReport(index, self.steps, lengths, self.timeouts, self.waiting, self.stepping)
 
 
 def worker_main(
@@ -78,7 +79,7 @@ def worker_main(
     while not should_stop(channels):
         started = time.perf_counter()
         cells = player.cells
-        if not put(requests, (index, cells), channels):
+        if not put(requests, CellsRequest(index, cells), channels):
             break
         h_values = get(channels.replies[index], channels)
         if h_values is None:
