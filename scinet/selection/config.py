@@ -23,7 +23,9 @@ def _positive() -> dict:
 class SelectionDataConfig:
     """How the trained agents play again to produce selection data (DESIGN.md, "Selection data").
 
-    ``samples`` counts experiences per agent; every episode yields two (one taken action, one naught).
+    ``samples`` counts experiences per agent. An episode yields its naught sample (an action the agent
+    would not take, target 0), and its taken sample only if the first step's glow exceeds 1e-7 (a
+    time-out, or an episode so long that the reward's glow has faded, yields the naught sample alone).
     """
 
     mode: Literal["async", "serial"] = "async"
