@@ -12,7 +12,7 @@ from scinet.nets import DPSNetwork
 from scinet.selection.config import SelectionDataConfig
 from scinet.selection.data import SelectionData
 from scinet.selection.generate import generate_selection_data
-from scinet.selection.sampling import TARGET_SCALE, SelectionPlayer, split_actions
+from scinet.selection.player import TARGET_SCALE, SelectionPlayer, split_actions
 
 SMALL_ENV = SubGridConfig(grid_size=(5, 5, 4), plane=(1, 1, 0), reward_pos=(4, 2), max_steps=30)
 

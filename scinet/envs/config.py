@@ -114,11 +114,6 @@ class SubGridConfig:
         return a, b
 
     @property
-    def orthogonal_axis(self) -> int:
-        """The axis that does not matter to the objective: the reward follows the start along it."""
-        return self.plane.index(0)
-
-    @property
     def obs_size(self) -> int:
         """Length of the observation: one-hot x, y and z concatenated."""
         return sum(self.grid_size)

@@ -150,11 +150,6 @@ def read_checkpoint(
     return saved
 
 
-def load_state_dict_file(path: str | os.PathLike[str]) -> dict[str, Tensor]:
-    """The state dict stored in ``path``, whichever of the two formats it uses."""
-    return read_checkpoint(path).state_dict
-
-
 def check_state_dict(path: str | os.PathLike[str], state_dict: dict[str, Tensor], module: nn.Module) -> None:
     """Raise CheckpointError at the first key, shape or dtype of ``state_dict`` that ``module`` does not have.
 

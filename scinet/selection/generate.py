@@ -1,7 +1,7 @@
 """Selection data from a trained agent: a sampler with the selection player and no learner.
 
 The agent is frozen: the sampler's predictors serve its h-values, its workers play
-:class:`~scinet.selection.sampling.SelectionPlayer` batches, and this coordinator collects the finished
+:class:`~scinet.selection.player.SelectionPlayer` batches, and this coordinator collects the finished
 episodes' samples until it has enough. The serial form plays the same players in one process and is
 deterministic for a seed; the async form is as fast as the cores allow but its sample order depends on
 process timing.
@@ -23,7 +23,7 @@ from scinet.sampling.statistics import ProgressBar, Statistics
 from scinet.sampling.supervision import Children
 from scinet.selection.config import SelectionDataConfig
 from scinet.selection.data import SelectionData
-from scinet.selection.sampling import SelectionPlayer
+from scinet.selection.player import SelectionPlayer
 
 
 @dataclass
