@@ -8,8 +8,8 @@ before any work starts, and a bad one is a single :class:`ParamsError` naming it
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
-from typing import Any, TypeVar
+from dataclasses import dataclass, field
+from typing import Any
 
 from scinet.envs.config import SubGridConfig
 from scinet.errors import ParamsError
@@ -20,11 +20,10 @@ from scinet.settings import (
     check_fits,
     mapping,
     parse_section,
+    parsed_by,
     reject_unknown,
     require,
 )
-
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -41,42 +40,65 @@ class EnvParams:
         return self.objectives[name]
 
 
-_SHARED_KEYS = ("grid_size", "max_steps")
 _OBJECTIVE_KEYS = ("plane", "reward_pos")
 _OPTIONAL_OBJECTIVE_KEYS = ("plane_walls",)  # the paper's worlds have none
 MAX_SIDE = 127
 """Largest grid side: selection data stores a cell's coordinates as int8."""
 
 
-def parse_env(raw: Any) -> EnvParams:
-    """Validates the ``env`` section: shared ``grid_size`` and ``max_steps``, and ``objectives``.
-
-    Each objective gives ``plane``, ``reward_pos`` and optionally ``plane_walls``.
-    """
-    section = mapping(raw, "env")
-    reject_unknown(section, "env", (*_SHARED_KEYS, "objectives"))
-    require(section, "env", (*_SHARED_KEYS, "objectives"))
-    shared = {key: section[key] for key in _SHARED_KEYS}
-    grid = shared["grid_size"]
-    if isinstance(grid, list) and any(isinstance(n, int) and n > MAX_SIDE for n in grid):
-        # checked before any world is built: a world's start table holds one entry per cell
+def _grid_size(value: Any, key: str) -> Any:
+    """Refuses a side above ``MAX_SIDE`` before any world is built (a world's start table holds every cell);
+    every other rule of the grid is the worlds' own, which name their objective."""
+    if isinstance(value, list) and any(isinstance(n, int) and n > MAX_SIDE for n in value):
         raise ParamsError(
-            f"env.grid_size: every side must be <= {MAX_SIDE} (selection data stores cells as int8), "
-            f"got {grid}"
+            f"{key}: every side must be <= {MAX_SIDE} (selection data stores cells as int8), got {value}"
         )
-    objectives_raw = mapping(section["objectives"], "env.objectives")
-    if not objectives_raw:
-        raise ParamsError("env.objectives: at least one objective is required")
+    return value
+
+
+def _as_given(value: Any, key: str) -> Any:
+    """A value that the worlds built from it check (and name their objective)."""
+    return value
+
+
+def _objectives(value: Any, key: str) -> dict[str, dict[str, Any]]:
+    """At least one objective, each a mapping of ``plane``, ``reward_pos`` and optionally ``plane_walls``."""
+    entries = mapping(value, key)
+    if not entries:
+        raise ParamsError(f"{key}: at least one objective is required")
     objectives = {}
-    for name, entry in objectives_raw.items():
-        where = f"env.objectives.{name}"
+    for name, entry in entries.items():
+        where = f"{key}.{name}"
         entry = mapping(entry, where)
         reject_unknown(entry, where, (*_OBJECTIVE_KEYS, *_OPTIONAL_OBJECTIVE_KEYS))
         require(entry, where, _OBJECTIVE_KEYS)
+        objectives[str(name)] = dict(entry)
+    return objectives
+
+
+@dataclass(frozen=True)
+class EnvSection:
+    """The ``env`` section as params.yaml writes it; :func:`parse_env` builds its worlds."""
+
+    grid_size: Any = field(metadata=parsed_by(_grid_size))
+    """the cube's sides [x, y, z], shared by every objective (the paper's: 12 each)"""
+    max_steps: Any = field(metadata=parsed_by(_as_given))
+    """steps after which an episode times out with reward -1 (0: never), shared by every objective"""
+    objectives: dict[str, dict[str, Any]] = field(metadata=parsed_by(_objectives))
+    """per objective: the hidden plane, the reward's position in it and optionally walls of the plane"""
+
+
+def parse_env(raw: Any) -> EnvParams:
+    """Validates the ``env`` section and builds one sub-grid world per objective."""
+    section = parse_section(EnvSection, raw, "env")
+    objectives = {}
+    for name, entry in section.objectives.items():
         try:
-            objectives[str(name)] = SubGridConfig(**shared, **entry)
+            objectives[name] = SubGridConfig(
+                grid_size=section.grid_size, max_steps=section.max_steps, **entry
+            )
         except (TypeError, ValueError) as err:
-            raise ParamsError(f"{where}: {err}") from None
+            raise ParamsError(f"env.objectives.{name}: {err}") from None
     return EnvParams(objectives)
 
 

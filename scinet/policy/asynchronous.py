@@ -17,9 +17,10 @@ from scinet.policy.context import RunContext
 from scinet.policy.learner import SetLearningRate, learner_main
 from scinet.policy.rollout import Rollout
 from scinet.runtime import resolve_device
+from scinet.sampling.progress import ProgressBar
 from scinet.sampling.sampler import Sampler
 from scinet.sampling.snapshots import Snapshots
-from scinet.sampling.statistics import ProgressBar, Statistics
+from scinet.sampling.statistics import Statistics
 from scinet.sampling.supervision import Children
 
 
@@ -38,7 +39,7 @@ def run_async(run: RunContext) -> tuple[dict[str, Tensor], list[dict[str, Any]]]
     children = Children(channels, run.stop)
     given = [(0, run.optimizers[i] if i < len(run.optimizers) else None) for i in range(config.trainers)]
     snapshots = Snapshots(channels, children, given)
-    progress = ProgressBar(stats, config.episodes, run.show_progress)
+    progress = ProgressBar(config.episodes, stats.episodes, "ep", run.show_progress)
 
     def snapshot() -> tuple[dict[str, Tensor], list[dict[str, Any]]]:
         weights, updates, optimizers = snapshots.take(net, partial(_poll, children, stats, snapshots))
@@ -57,7 +58,7 @@ def run_async(run: RunContext) -> tuple[dict[str, Tensor], list[dict[str, Any]]]
         while stats.episodes < config.episodes and run.stop.received is None:
             _poll(children, stats, snapshots, timeout=0.1)
             children.fail_if_dead()
-            progress.update()
+            progress.update(stats.episodes, **stats.figures())
             scheduled = config.learning_rate_at(stats.episodes)
             if scheduled != learning_rate:
                 learning_rate = scheduled

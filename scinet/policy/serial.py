@@ -18,9 +18,9 @@ from scinet.policy.learner import BatchAssembler
 from scinet.policy.rollout import Rollout
 from scinet.ps.update import DPSLearner
 from scinet.sampling.divergence import require_finite_loss
+from scinet.sampling.progress import ProgressBar
 from scinet.sampling.sampler import Sampler
 from scinet.sampling.snapshots import to_cpu
-from scinet.sampling.statistics import ProgressBar
 
 
 def run_serial(run: RunContext) -> tuple[dict[str, Tensor], list[dict[str, Any]]]:
@@ -32,7 +32,7 @@ def run_serial(run: RunContext) -> tuple[dict[str, Tensor], list[dict[str, Any]]
         learner.optimizer.load_state_dict(run.optimizers[0])
     sampler = Sampler(net, env.grid_size, partial(Rollout.for_config, env, config), run.seeds).serial(stats)
     assembler = BatchAssembler(config.batch_size)
-    progress = ProgressBar(stats, config.episodes, run.show_progress)
+    progress = ProgressBar(config.episodes, stats.episodes, "ep", run.show_progress)
     updates = 0
 
     def save() -> None:
@@ -48,7 +48,7 @@ def run_serial(run: RunContext) -> tuple[dict[str, Tensor], list[dict[str, Any]]
                 updates += len(losses)
                 stats.record_updates(0, updates, losses)
                 stats.record_episodes(env_steps, report.lengths, report.timeouts)
-            progress.update()
+            progress.update(stats.episodes, **stats.figures())
             if run.stop.received is not None:
                 save()
                 raise run.stop.interruption(run.checkpointer.path)

@@ -18,8 +18,9 @@ import numpy as np
 from scinet.envs import SubGridConfig
 from scinet.nets import DPSNetwork
 from scinet.runtime import StopSignals, resolve_device
+from scinet.sampling.progress import ProgressBar
 from scinet.sampling.sampler import Sampler
-from scinet.sampling.statistics import ProgressBar, Statistics
+from scinet.sampling.statistics import Statistics
 from scinet.sampling.supervision import Children
 from scinet.selection.config import SelectionDataConfig
 from scinet.selection.data import SelectionData
@@ -64,7 +65,7 @@ def generate_selection_data(
     """
     agent.eval().requires_grad_(False)
     stats = Statistics(log_interval=max(config.samples // 2, 1))
-    progress = ProgressBar(stats, config.samples // 2, show_progress)
+    progress = ProgressBar(config.samples // 2, 0, "ep", show_progress)
     player = partial(SelectionPlayer.for_config, env, config, beta, glow)
     seeds = np.random.SeedSequence(config.seed).spawn(config.workers)
     try:
@@ -82,7 +83,7 @@ def _run_serial(job: _Job) -> None:
         for env_steps, report in sampler.steps():
             job.add(report.experiences)
             job.stats.record_episodes(env_steps, report.lengths, report.timeouts)
-        job.progress.update()
+        job.progress.update(job.stats.episodes, **job.stats.figures())
 
 
 def _run_async(job: _Job) -> None:
@@ -101,7 +102,7 @@ def _run_async(job: _Job) -> None:
             except queue.Empty:
                 continue
             children.drain(job.stats, timeout=0.0)
-            job.progress.update()
+            job.progress.update(job.stats.episodes, **job.stats.figures())
     finally:
         children.shutdown()
         sampler.net.cpu()

@@ -66,7 +66,7 @@ def _fused_steps(run: SelectionRun) -> State:
         for feed in feeds:
             if not feed.finished and (report := feed.train_step(model, optimizer)) is not None:
                 run.curve.add(report, run.wall_seconds())
-        run.progress.update(sum(f.step for f in feeds), run.curve)
+        run.progress.update(sum(f.step for f in feeds), **run.curve.figures())
         if run.checkpoint_due():
             run.save(*state())
     if run.stop.received is not None:
@@ -106,7 +106,7 @@ def run_async(run: SelectionRun) -> State:
         while len(inbox.done) < num_decoders and run.stop.received is None:
             inbox.poll(timeout=0.1)
             children.fail_if_dead()
-            run.progress.update(sum(inbox.steps), run.curve)
+            run.progress.update(sum(inbox.steps), **run.curve.figures())
             if run.checkpoint_due():
                 run.save(*snapshot())
         state = snapshot()

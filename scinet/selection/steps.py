@@ -22,6 +22,7 @@ from scinet.nets import save_checkpoint
 from scinet.nets.percepts import cells_to_percepts
 from scinet.runtime import StopSignals
 from scinet.sampling.divergence import require_finite_loss, require_finite_weights
+from scinet.sampling.progress import ProgressBar
 from scinet.selection.config import SelectionTrainConfig
 from scinet.selection.data import SelectionData
 from scinet.selection.model import NUM_ACTIONS, LossSettings, SelectionModel
@@ -184,36 +185,17 @@ class Curve:
         row["wall_seconds"] = wall_seconds
         self.rows.append(row)
 
+    def figures(self) -> dict[str, str]:
+        """What a progress bar shows beside the steps: the latest curve point's losses, if any."""
+        if not self.rows:
+            return {}
+        last = self.rows[-1]
+        losses = [last[f"decoder{k}_loss"] for k in range(self.num_decoders)]
+        return {"loss": "/".join(f"{x:.3f}" for x in losses), "bce": f"{last['reconstruction_bce']:.2e}"}
+
     @property
     def pending(self) -> list[dict[str, Any]]:
         return [report for reports in self._pending.values() for report in reports.values()]
-
-
-class Progress:
-    """A tqdm bar over all decoders' steps with the latest curve point's losses."""
-
-    def __init__(self, total: int, initial: int, enabled: bool) -> None:
-        from tqdm import tqdm
-
-        self.bar = tqdm(
-            total=total, initial=initial, unit="step", disable=not enabled, mininterval=1.0, smoothing=0.1
-        )
-        self.shown = initial
-
-    def update(self, done: int, curve: Curve) -> None:
-        self.bar.update(done - self.shown)
-        self.shown = done
-        if curve.rows:
-            last = curve.rows[-1]
-            losses = [last[f"decoder{k}_loss"] for k in range(curve.num_decoders)]
-            self.bar.set_postfix(
-                loss="/".join(f"{x:.3f}" for x in losses),
-                bce=f"{last['reconstruction_bce']:.2e}",
-                refresh=False,
-            )
-
-    def close(self) -> None:
-        self.bar.close()
 
 
 @dataclass
@@ -234,7 +216,7 @@ class SelectionRun:
     decoders: list[dict[str, Any] | None]
     curve: Curve
     stop: StopSignals
-    progress: Progress
+    progress: ProgressBar
     checkpoint: Path | None
     fingerprint: str
     base_wall: float = 0.0

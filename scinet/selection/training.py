@@ -26,11 +26,12 @@ from scinet.errors import DELETE_CHECKPOINT
 from scinet.nets import read_checkpoint, require_extra
 from scinet.runtime import StopSignals, resolve_device
 from scinet.sampling.divergence import require_finite_weights
+from scinet.sampling.progress import ProgressBar
 from scinet.selection.config import SelectionTrainConfig
 from scinet.selection.data import SelectionData
 from scinet.selection.model import SelectionModel
 from scinet.selection.schedules import run_async, run_fused
-from scinet.selection.steps import KIND, Curve, Progress, SelectionRun, decoder_seeds
+from scinet.selection.steps import KIND, Curve, SelectionRun, decoder_seeds
 
 LOG = logging.getLogger(__name__)
 
@@ -133,7 +134,7 @@ def train_selection(
         LOG.info("resuming from %s at steps %s", checkpoint, [d["step"] for d in saved.decoders])
     decoders = list(saved.decoders) if saved else [None] * len(data)
     started_steps = sum(d["step"] for d in decoders if d is not None)
-    progress = Progress(config.steps * len(data), started_steps, show_progress)
+    progress = ProgressBar(config.steps * len(data), started_steps, "step", show_progress)
     runner = run_fused if config.schedule == "fused" else run_async
     finished = all(d is not None and d["step"] >= config.steps for d in decoders)
     try:
