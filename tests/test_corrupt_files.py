@@ -73,7 +73,7 @@ READERS = {
     ),
     "selection_training": Reader(
         lambda p: selection_training._load(p, FINGERPRINT),  # the reader train_selection resumes with
-        lambda r: r is None or isinstance(r, selection_training._Saved),
+        lambda r: r is None or isinstance(r, selection_training.SelectionState),
         True,
     ),
     "npz": Reader(lambda p: SelectionData.load(p, GRID), lambda r: isinstance(r, SelectionData), True),

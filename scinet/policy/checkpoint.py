@@ -1,15 +1,10 @@
-"""Resumable training state: weights, optimiser states, counters and the learning curve so far.
+"""Policy mode's resumable state: weights, optimiser states, counters and the learning curve so far.
 
-A checkpoint is only resumed by a run whose learning-relevant settings match (its *fingerprint*): the
-environment and every learning hyper-parameter, but not how the work is spread over processes or how long
-the run is, so an interrupted run can be resumed with more workers or a larger episode budget.
+Its fingerprint is the environment and every learning hyper-parameter (see :mod:`scinet.sampling.resume`).
 """
 
 from __future__ import annotations
 
-import dataclasses
-import hashlib
-import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,10 +13,10 @@ from typing import Any
 from torch import Tensor
 
 from scinet.envs import SubGridConfig
-from scinet.errors import DELETE_CHECKPOINT
-from scinet.nets import read_checkpoint, require_extra, save_checkpoint
 from scinet.policy.config import PolicyConfig
+from scinet.sampling import resume
 from scinet.sampling.divergence import require_finite_weights
+from scinet.sampling.resume import learning_settings, load_state, save_state
 from scinet.sampling.statistics import Statistics
 
 KIND = "policy-training"
@@ -32,10 +27,8 @@ EXECUTION_ONLY = (
 
 
 def fingerprint(env: SubGridConfig, config: PolicyConfig) -> str:
-    """A short hash of everything that changes what is learned."""
-    learning = {k: v for k, v in dataclasses.asdict(config).items() if k not in EXECUTION_ONLY}
-    text = json.dumps({"env": env.as_kwargs(), "policy": learning}, sort_keys=True)
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
+    """A short hash of everything that changes what is learned: the world and the learning settings."""
+    return resume.fingerprint({"env": env.as_kwargs(), "policy": learning_settings(config, EXECUTION_ONLY)})
 
 
 @dataclass
@@ -53,27 +46,12 @@ class TrainingState:
 
 
 def save_training_state(path: Path, state: TrainingState, run_fingerprint: str) -> None:
-    extra = {k: v for k, v in dataclasses.asdict(state).items() if k != "weights"}
-    save_checkpoint(path, KIND, state.weights, fingerprint=run_fingerprint, **extra)
+    save_state(path, KIND, state, run_fingerprint)
 
 
 def load_training_state(path: Path, run_fingerprint: str) -> TrainingState | None:
-    """The saved state if ``path`` holds a checkpoint of this very run's settings, else None.
-
-    A checkpoint of other settings is another run's and is replaced (the fingerprint's purpose). A file
-    that is damaged, or is not a policy training checkpoint at all, raises CheckpointError advising to
-    delete it: overwriting it silently could throw away a model someone put there by mistake, and hours
-    of training if the damage were ours to repair.
-    """
-    if not path.is_file():
-        return None
-    saved = read_checkpoint(path, kinds=(KIND,), fix=DELETE_CHECKPOINT)
-    if saved.extra.get("fingerprint") != run_fingerprint:
-        return None
-    fields = {f.name for f in dataclasses.fields(TrainingState)} - {"weights"}
-    require_extra(path, saved, fields | {"fingerprint"}, DELETE_CHECKPOINT)
-    extra = {k: v for k, v in saved.extra.items() if k != "fingerprint"}
-    return TrainingState(weights=saved.state_dict, **extra)
+    """The saved state if ``path`` holds a checkpoint of this very run's settings, else None."""
+    return load_state(path, KIND, run_fingerprint, TrainingState)
 
 
 class Checkpointer:

@@ -60,8 +60,6 @@ def train_policy(
     checkpointer = Checkpointer(checkpoint, run_fingerprint, config.checkpoint_interval)
     if state is None:
         stats, optimizers = Statistics(config.log_interval), []
-        if checkpoint is not None and checkpoint.is_file():
-            LOG.info("ignoring %s: it was made with other settings", checkpoint)
     else:
         net.load_state_dict(state.weights)
         stats = Statistics(

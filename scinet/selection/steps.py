@@ -18,11 +18,11 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from scinet.nets import save_checkpoint
 from scinet.nets.percepts import cells_to_percepts
 from scinet.runtime import StopSignals
 from scinet.sampling.divergence import require_finite_loss, require_finite_weights
 from scinet.sampling.progress import ProgressBar
+from scinet.sampling.resume import save_state
 from scinet.selection.config import SelectionTrainConfig
 from scinet.selection.data import SelectionData
 from scinet.selection.model import NUM_ACTIONS, LossSettings, SelectionModel
@@ -198,6 +198,18 @@ class Curve:
         return [report for reports in self._pending.values() for report in reports.values()]
 
 
+@dataclass(frozen=True)
+class SelectionState:
+    """The resumable part of a selection checkpoint (see :mod:`scinet.sampling.resume`)."""
+
+    weights: dict[str, Tensor]
+    optimizers: list[dict[str, Any] | None]
+    decoders: list[dict[str, Any]]
+    curve: list[dict[str, float]]
+    pending: list[dict[str, Any]]
+    wall_seconds: float
+
+
 @dataclass
 class SelectionRun:
     """Everything a schedule needs, prepared (and resumed) by ``train_selection``.
@@ -246,9 +258,8 @@ class SelectionRun:
             return
         steps = [d["step"] if d else 0 for d in decoders]
         require_finite_weights(weights, "selection training", f"steps {steps}")
-        save_checkpoint(
-            self.checkpoint, KIND, weights, fingerprint=self.fingerprint, optimizers=optimizers,
-            decoders=decoders, curve=self.curve.rows, pending=self.curve.pending,
-            wall_seconds=self.wall_seconds(),
-        )  # fmt: skip
+        state = SelectionState(
+            weights, optimizers, decoders, self.curve.rows, self.curve.pending, self.wall_seconds()
+        )
+        save_state(self.checkpoint, KIND, state, self.fingerprint)
         self.last_checkpoint = time.monotonic()
