@@ -102,7 +102,7 @@ def run_async(run: SelectionRun) -> State:
     try:
         for k in range(num_decoders):
             args = (k, model, run.data[k], run.grid_size, run.config, str(run.device), run.seeds[k])
-            children.start(f"trainer {k}", trainer_main, *args, run.decoders[k], given[k][1])
+            children.start(f"trainer {k}", decoder_learner_main, *args, run.decoders[k], given[k][1])
         while len(inbox.done) < num_decoders and run.stop.received is None:
             inbox.poll(timeout=0.1)
             children.fail_if_dead()
@@ -161,7 +161,7 @@ class _Inbox:
                 self.done.add(message.index)
 
 
-def trainer_main(
+def decoder_learner_main(
     channels: Channels,
     index: int,
     model: SelectionModel,
