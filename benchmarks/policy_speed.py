@@ -15,8 +15,8 @@ import platform
 import torch
 
 from scinet.envs import SubGridConfig
-from scinet.trainer.config import PolicyConfig
-from scinet.trainer.run import train_policy
+from scinet.policy.config import PolicyConfig
+from scinet.policy.training import train_policy
 
 ENV1 = SubGridConfig(grid_size=(12, 12, 12), plane=(1, 1, 0), reward_pos=(6, 11), max_steps=400)
 

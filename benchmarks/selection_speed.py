@@ -31,11 +31,11 @@ import torch
 from scinet.envs import SubGridConfig
 from scinet.errors import TrainingInterrupted
 from scinet.nets import load_dps_agent, read_checkpoint
+from scinet.runtime import resolve_device
 from scinet.selection.config import SelectionDataConfig, SelectionTrainConfig
 from scinet.selection.data import SelectionData
 from scinet.selection.generate import generate_selection_data
 from scinet.selection.training import train_selection
-from scinet.trainer.run import resolve_device
 
 GRID = (12, 12, 12)
 

@@ -31,7 +31,7 @@ from scinet.nets import (
     check_state_dict,
     read_checkpoint,
 )
-from scinet.ps.learner import cells_to_percepts
+from scinet.nets.percepts import cells_to_percepts
 from scinet.resolution import Resolution, neuron_resolution, reconstruction_accuracy
 from scinet.selection.model import SelectionModel
 

@@ -13,7 +13,6 @@ global backend switch, no figure registry to leak, and it renders without a disp
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +22,8 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+
+from scinet.atomic import atomic_write
 
 UNAVAILABLE_NOTE = "published data unavailable"
 COORDS = ("x", "y", "z")
@@ -46,12 +47,9 @@ class FigureResult:
 
 def _save(fig: Figure, path: Path) -> None:
     """Writes through a temporary file so that an interrupted stage never leaves a truncated PNG."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
     FigureCanvasAgg(fig)
-    fig.savefig(tmp, format="png", dpi=110)
-    os.replace(tmp, path)
+    with atomic_write(path, "wb") as handle:
+        fig.savefig(handle, format="png", dpi=110)
 
 
 def _note(ax: Axes, text: str = UNAVAILABLE_NOTE) -> int:

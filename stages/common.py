@@ -6,7 +6,6 @@ Light on purpose (no torch), so that a stage's error handling costs nothing befo
 from __future__ import annotations
 
 import json
-import os
 import signal
 import sys
 from collections.abc import Collection, Iterator
@@ -16,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from scinet.atomic import atomic_write
 from scinet.errors import CheckpointError, ParamsError, RoleFailed, TrainingInterrupted
 from scinet.provenance import provenance
 
@@ -62,10 +62,8 @@ def write_metrics(path: Path, metrics: dict[str, Any], record: dict[str, Any]) -
 
 def write_json(path: Path, data: Any) -> None:
     """Writes JSON through a temporary file so that an interrupted stage never leaves half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2) + "\n")
-    os.replace(tmp, path)
+    with atomic_write(path) as handle:
+        handle.write(json.dumps(data, indent=2) + "\n")
 
 
 def read_json(path: Path, keys: Collection[str] = ()) -> Any:

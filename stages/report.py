@@ -7,9 +7,9 @@ metrics/report.md (the README quotes it for the defaults; every experiment gets 
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
+from scinet.atomic import atomic_write
 from scinet.params import ParamsError, parse_env
 from scinet.report import results_table
 from scinet.seeds import parse_seeds
@@ -31,9 +31,8 @@ def main() -> None:
     agents = {name: read_json(Path(f"metrics/policy/{name}.json"), AGENT_KEYS) for name in env.objectives}
     selection = read_json(headline.verdict, SELECTION_KEYS)
     seeds = read_json(Path("metrics/robustness.json"), ("holds", "total"))
-    tmp = REPORT.with_suffix(".md.tmp")
-    tmp.write_text(results_table(agents, selection, seeds))
-    os.replace(tmp, REPORT)
+    with atomic_write(REPORT) as handle:
+        handle.write(results_table(agents, selection, seeds))
     print(f"report: wrote {REPORT}")
 
 

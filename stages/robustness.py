@@ -8,10 +8,10 @@ seed's encoder selection values over training).
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from scinet import figures
+from scinet.atomic import atomic_write
 from scinet.errors import CheckpointError, ParamsError
 from scinet.robustness import robustness, seed_record, seeds_table
 from scinet.seeds import parse_seeds
@@ -54,9 +54,8 @@ def main() -> None:
         curves[seed] = read_tsv(files.curve, ("step",))
     summary = robustness(records)
     write_metrics(OUT, summary, made_by(raw, ["selection.seeds"], "cpu"))
-    tmp = TABLE.with_suffix(".md.tmp")
-    tmp.write_text(seeds_table(summary))
-    os.replace(tmp, TABLE)
+    with atomic_write(TABLE) as handle:
+        handle.write(seeds_table(summary))
     figures.seed_selection_values(curves, {r["seed"]: r["holds"] for r in records}, FIGURE)
     print(f"robustness: the result holds for {summary['holds']} of {summary['total']} seeds")
 

@@ -17,11 +17,11 @@ from tqdm.contrib.logging import logging_redirect_tqdm
 from scinet.envs import SubGridConfig
 from scinet.nets import load_dps_agent
 from scinet.params import ParamsError, parse_env, parse_policy
+from scinet.policy.config import PolicyConfig
+from scinet.runtime import run_device
 from scinet.selection.config import SelectionDataConfig
 from scinet.selection.generate import generate_selection_data
 from scinet.selection.params import parse_selection
-from scinet.trainer.config import PolicyConfig
-from scinet.trainer.run import run_device
 from stages.common import (
     exit_on_bad_file,
     exit_on_stop,

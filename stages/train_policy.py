@@ -20,8 +20,9 @@ from scinet.envs import SubGridConfig
 from scinet.evaluation import evaluate_agent
 from scinet.nets import DPSNetwork, save_checkpoint
 from scinet.params import ParamsError, parse_env, parse_policy
-from scinet.trainer.config import PolicyConfig
-from scinet.trainer.run import TrainingResult, run_device, train_policy
+from scinet.policy.config import PolicyConfig
+from scinet.policy.training import TrainingResult, train_policy
+from scinet.runtime import run_device
 from stages.common import (
     exit_on_bad_file,
     exit_on_stop,

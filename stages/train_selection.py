@@ -17,11 +17,11 @@ from tqdm.contrib.logging import logging_redirect_tqdm
 
 from scinet.nets import save_checkpoint
 from scinet.params import ParamsError, parse_env
+from scinet.runtime import resolve_device
 from scinet.selection.config import SelectionTrainConfig
 from scinet.selection.data import SelectionData
 from scinet.selection.params import parse_selection
 from scinet.selection.training import SelectionResult, train_selection
-from scinet.trainer.run import resolve_device
 from stages.common import (
     exit_on_bad_file,
     exit_on_stop,

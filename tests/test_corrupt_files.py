@@ -32,11 +32,11 @@ from scinet.nets import (
     load_dps_agent,
     save_checkpoint,
 )
+from scinet.policy.checkpoint import TrainingState, load_training_state, save_training_state
 from scinet.selection import training as selection_training
 from scinet.selection.data import SelectionData
 from scinet.selection.model import SelectionModel
 from scinet.selection.steps import KIND as SELECTION_TRAINING
-from scinet.trainer.checkpoint import TrainingState, load_training_state, save_training_state
 from stages.common import read_json, read_tsv
 
 FINGERPRINT = "0123456789abcdef"
@@ -73,7 +73,7 @@ READERS = {
     ),
     "selection_training": Reader(
         lambda p: selection_training._load(p, FINGERPRINT),  # the reader train_selection resumes with
-        lambda r: r is None or isinstance(r, selection_training._Saved),
+        lambda r: r is None or isinstance(r, selection_training.SelectionState),
         True,
     ),
     "npz": Reader(lambda p: SelectionData.load(p, GRID), lambda r: isinstance(r, SelectionData), True),

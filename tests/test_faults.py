@@ -32,12 +32,12 @@ from stage_process import read_until, start_stage
 from scinet.envs import SubGridConfig
 from scinet.errors import Diverged, RoleFailed
 from scinet.nets import read_checkpoint
+from scinet.policy.config import PolicyConfig
+from scinet.policy.training import train_policy
+from scinet.sampling import supervision
 from scinet.selection.config import SelectionTrainConfig
 from scinet.selection.data import SelectionData
 from scinet.selection.training import train_selection
-from scinet.trainer import supervision
-from scinet.trainer.config import PolicyConfig
-from scinet.trainer.run import train_policy
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY_ENV = {

@@ -16,7 +16,6 @@ from scinet.nets import (
     SelectionNeurons,
     load_autoencoder,
     load_dps_agent,
-    load_state_dict_file,
     read_checkpoint,
     save_checkpoint,
 )
@@ -149,7 +148,7 @@ def test_hidden_init_is_kaiming_uniform() -> None:
 
 @pytest.mark.parametrize("k", [1, 2, 3])
 def test_upstream_agents_load_strictly(upstream: Path, k: int) -> None:
-    state = load_state_dict_file(upstream / f"ps_pretrain_{k}.pth")
+    state = read_checkpoint(upstream / f"ps_pretrain_{k}.pth").state_dict
     DPSNetwork(36).load_state_dict(state, strict=True)
     agent = load_dps_agent(upstream / f"ps_pretrain_{k}.pth")
     assert not agent.training
@@ -158,7 +157,7 @@ def test_upstream_agents_load_strictly(upstream: Path, k: int) -> None:
 
 
 def test_upstream_autoencoder_loads_strictly(upstream: Path) -> None:
-    state = load_state_dict_file(upstream / "ae_select.pth")
+    state = read_checkpoint(upstream / "ae_select.pth").state_dict
     DenseAutoencoder().load_state_dict(state, strict=True)
     ae = load_autoencoder(upstream / "ae_select.pth")
     selectors = ae.encoder.selection.selectors.detach()
@@ -225,7 +224,7 @@ def test_plain_state_dict_file_loads(tmp_path: Path) -> None:
 def test_missing_file_raises_file_not_found(tmp_path: Path) -> None:
     path = tmp_path / "nope.pth"
     with pytest.raises(FileNotFoundError, match=r"nope\.pth"):
-        load_state_dict_file(path)
+        read_checkpoint(path)
     with pytest.raises(FileNotFoundError):
         load_autoencoder(path)
 
@@ -246,11 +245,11 @@ def test_unusable_files_raise_checkpoint_error(tmp_path: Path, payload: object, 
     path = tmp_path / "bad.pt"
     torch.save(payload, path)
     with pytest.raises(CheckpointError, match=message):
-        load_state_dict_file(path)
+        read_checkpoint(path)
 
 
 def test_garbage_file_raises_checkpoint_error(tmp_path: Path) -> None:
     path = tmp_path / "garbage.pt"
     path.write_bytes(b"not a torch file")
     with pytest.raises(CheckpointError, match=rf"^{re.escape(str(path))}: "):
-        load_state_dict_file(path)
+        read_checkpoint(path)

@@ -95,7 +95,7 @@ def test_cuda_without_a_gpu_is_refused_up_front() -> None:
 
 
 def test_linear_learning_rate_schedule_reaches_its_end_value() -> None:
-    from scinet.trainer.config import PolicyConfig
+    from scinet.policy.config import PolicyConfig
 
     constant = PolicyConfig(episodes=1000)
     assert constant.learning_rate_at(0) == constant.learning_rate_at(1000) == 5e-5
@@ -272,8 +272,8 @@ def test_a_grid_too_large_for_the_data_format_is_refused_before_any_world_is_bui
 
 
 def test_library_defaults_are_the_originals() -> None:
+    from scinet.policy.config import PolicyConfig
     from scinet.selection.config import SelectionDataConfig, SelectionTrainConfig
-    from scinet.trainer.config import PolicyConfig
 
     policy = PolicyConfig()
     assert (policy.workers, policy.predictors, policy.trainers, policy.envs_per_worker) == (21, 2, 1, 1)

@@ -7,10 +7,20 @@ import pytest
 import torch
 
 from scinet.nets import DPSNetwork
-from scinet.ps.glow import EpisodeMemory, Experiences, glow_targets
-from scinet.ps.learner import DPSLearner, cells_to_percepts
-from scinet.trainer.rollout import sample_softmax
-from scinet.trainer.trainer import BatchAssembler
+from scinet.nets.percepts import cells_to_percepts
+from scinet.policy.learner import BatchAssembler
+from scinet.ps.glow import GLOW_THRESHOLD, EpisodeMemory, Experiences, glow_values
+from scinet.ps.policy import sample_softmax
+from scinet.ps.update import DPSLearner
+
+
+def glow_targets(
+    h_chosen: np.ndarray, rewards: np.ndarray, glow: float, gamma: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """The reference for one episode (1-D arrays over its steps): the mask of steps kept and their targets."""
+    g = glow_values(np.maximum(rewards, 0.0)[None, :], glow)[0]
+    keep = np.abs(g) > GLOW_THRESHOLD
+    return keep, ((1.0 - gamma) * h_chosen[keep] + g[keep]).astype(np.float32)
 
 
 def test_glow_targets_of_a_hand_computed_episode() -> None:

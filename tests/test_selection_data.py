@@ -12,7 +12,7 @@ from scinet.nets import DPSNetwork
 from scinet.selection.config import SelectionDataConfig
 from scinet.selection.data import SelectionData
 from scinet.selection.generate import generate_selection_data
-from scinet.selection.sampling import TARGET_SCALE, SelectionPlayer, split_actions
+from scinet.selection.player import TARGET_SCALE, SelectionPlayer, split_actions
 
 SMALL_ENV = SubGridConfig(grid_size=(5, 5, 4), plane=(1, 1, 0), reward_pos=(4, 2), max_steps=30)
 
@@ -105,7 +105,7 @@ def test_selection_data_round_trips_compactly(tmp_path) -> None:  # type: ignore
     data.save(tmp_path / "d.npz")
     back = SelectionData.load(tmp_path / "d.npz")
     assert np.array_equal(back.cells, data.cells) and np.array_equal(back.targets, data.targets)
-    assert not list(tmp_path.glob("*.partial*"))
+    assert [p.name for p in tmp_path.iterdir()] == ["d.npz"]  # no temporary file left
 
 
 def test_progress_counts_samples_to_the_end_and_shows_the_agents_mean_path(capsys) -> None:  # type: ignore[no-untyped-def]

@@ -202,7 +202,7 @@ def test_checkpoint_of_other_settings_is_ignored(tmp_path: Path, caplog: pytest.
     checkpoint = tmp_path / "selection.pt"
     _interrupted(SMALL, checkpoint)
     other = dataclasses.replace(SMALL, learning_rate=3e-4)
-    caplog.set_level(logging.INFO, logger="scinet.selection.training")
+    caplog.set_level(logging.INFO, logger="scinet.sampling.resume")
     ignoring = train_selection(DATA, GRID, other, checkpoint)
     assert "ignoring" in caplog.text and ignoring.steps == [SMALL.steps] * 3 and not checkpoint.exists()
     assert _same_weights(ignoring.weights, train_selection(DATA, GRID, other).weights)  # a fresh start

@@ -114,5 +114,5 @@ def test_the_report_stage_loads_neither_torch_nor_the_trainer() -> None:
     assert out.stdout.strip() == "[]"
     loaded = {str(f.relative_to(ROOT)) for f in _loaded_files("stages.report")}
     heavy = {f for f in loaded if f.startswith(("scinet/nets/", "scinet/ps/", "scinet/selection/"))}
-    trainer = {f for f in loaded if f.startswith("scinet/trainer/")}
-    assert not heavy and trainer <= {"scinet/trainer/__init__.py", "scinet/trainer/config.py"}
+    policy = {f for f in loaded if f.startswith(("scinet/policy/", "scinet/sampling/"))}
+    assert not heavy and policy <= {"scinet/policy/__init__.py", "scinet/policy/config.py"}

@@ -17,9 +17,10 @@ import torch
 from scinet.envs import SubGridConfig
 from scinet.errors import TrainingInterrupted
 from scinet.nets import read_checkpoint
-from scinet.trainer.config import PolicyConfig
-from scinet.trainer.rollout import Rollout
-from scinet.trainer.run import train_policy, worker_seeds
+from scinet.policy.config import PolicyConfig
+from scinet.policy.context import worker_seeds
+from scinet.policy.rollout import Rollout
+from scinet.policy.training import train_policy
 
 SMALL_ENV = SubGridConfig(grid_size=(5, 5, 4), plane=(1, 1, 0), reward_pos=(4, 2), max_steps=40)
 SMALL = PolicyConfig(

@@ -13,13 +13,12 @@ from scinet.nets.checkpoints import (
     dps_agent_objective,
     load_autoencoder,
     load_dps_agent,
-    load_state_dict_file,
     read_checkpoint,
     require_extra,
     save_checkpoint,
 )
 from scinet.nets.dps import DPSNetwork
-from scinet.nets.selection import SelectionNeurons
+from scinet.nets.selection_neurons import SelectionNeurons
 
 __all__ = [
     "AUTOENCODER",
@@ -36,7 +35,6 @@ __all__ = [
     "dps_agent_objective",
     "load_autoencoder",
     "load_dps_agent",
-    "load_state_dict_file",
     "read_checkpoint",
     "require_extra",
     "save_checkpoint",

@@ -18,7 +18,6 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
-import tempfile
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +26,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
+from scinet.atomic import atomic_write
 from scinet.errors import CheckpointError
 from scinet.nets.autoencoder import DenseAutoencoder
 from scinet.nets.dps import DPSNetwork
@@ -150,11 +150,6 @@ def read_checkpoint(
     return saved
 
 
-def load_state_dict_file(path: str | os.PathLike[str]) -> dict[str, Tensor]:
-    """The state dict stored in ``path``, whichever of the two formats it uses."""
-    return read_checkpoint(path).state_dict
-
-
 def check_state_dict(path: str | os.PathLike[str], state_dict: dict[str, Tensor], module: nn.Module) -> None:
     """Raise CheckpointError at the first key, shape or dtype of ``state_dict`` that ``module`` does not have.
 
@@ -254,13 +249,5 @@ def save_checkpoint(
         **extra,
     }
     payload[DIGEST_KEY] = payload_digest(payload)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            torch.save(payload, fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_write(path, "wb") as fh:
+        torch.save(payload, fh)

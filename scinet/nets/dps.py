@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor, nn
 
-from scinet.nets.selection import SelectionNeurons
+from scinet.nets.selection_neurons import SelectionNeurons
 
 
 class DPSNetwork(nn.Module):

@@ -64,15 +64,6 @@ def glow_values(rewards: np.ndarray, glow: float) -> np.ndarray:
     return tail_sums / decay
 
 
-def glow_targets(
-    h_chosen: np.ndarray, rewards: np.ndarray, glow: float, gamma: float
-) -> tuple[np.ndarray, np.ndarray]:
-    """Targets of one episode (1-D arrays over its steps): the mask of steps kept and their targets."""
-    g = glow_values(np.maximum(rewards, 0.0)[None, :], glow)[0]
-    keep = np.abs(g) > GLOW_THRESHOLD
-    return keep, _target(h_chosen[keep], g[keep], gamma)
-
-
 def _target(h_chosen: np.ndarray, g: np.ndarray, gamma: float) -> np.ndarray:
     """The DPS update target: the old h-value, forgotten by gamma, plus the glowed reward."""
     return ((1.0 - gamma) * h_chosen + g).astype(np.float32)

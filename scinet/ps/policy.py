@@ -7,6 +7,7 @@ keeps the exponentials finite without changing the distribution.
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 
 
@@ -28,3 +29,15 @@ def sample_actions(
 def greedy_actions(h_values: torch.Tensor) -> torch.Tensor:
     """The action with the largest h-value in each row (the first one on ties)."""
     return h_values.argmax(dim=1)
+
+
+def softmax_weights(h_values: np.ndarray, beta: float) -> np.ndarray:
+    """exp(beta (h - max h)) per row: the softmax policy unnormalised (NumPy twin of ps.softmax_policy)."""
+    return np.exp(beta * (h_values - h_values.max(axis=1, keepdims=True)))
+
+
+def sample_softmax(h_values: np.ndarray, beta: float, rng: np.random.Generator) -> np.ndarray:
+    """One action per row with p proportional to exp(beta (h - max h)), by inverse-CDF sampling."""
+    cdf = np.cumsum(softmax_weights(h_values, beta), axis=1)
+    draws = rng.random(len(h_values)) * cdf[:, -1]
+    return np.minimum((cdf <= draws[:, None]).sum(axis=1), h_values.shape[1] - 1)

@@ -9,10 +9,10 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
+from scinet.atomic import atomic_write
 from scinet.envs.config import NUM_ACTIONS
 from scinet.errors import CheckpointError
 
@@ -56,16 +56,13 @@ class SelectionData:
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Writes a compressed .npz atomically (a temporary file renamed into place)."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_name(path.name + ".partial.npz")
-        np.savez_compressed(
-            partial,
-            cells=self.cells.astype(np.int8),
-            actions=self.actions.astype(np.int8),
-            targets=self.targets.astype(np.float32),
-        )
-        partial.replace(path)
+        with atomic_write(path, "wb") as handle:
+            np.savez_compressed(
+                handle,
+                cells=self.cells.astype(np.int8),
+                actions=self.actions.astype(np.int8),
+                targets=self.targets.astype(np.float32),
+            )
 
     @staticmethod
     def load(path: str | os.PathLike[str], grid_size: Sequence[int] | None = None) -> SelectionData:

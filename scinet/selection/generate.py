@@ -1,77 +1,44 @@
-"""Selection data from a trained agent, played on the policy trainer's worker and predictor roles.
+"""Selection data from a trained agent: a sampler with the selection player and no learner.
 
-No training happens here: the predictors serve the frozen agent's h-values, the workers play
-:class:`~scinet.selection.sampling.SelectionPlayer` batches and send finished episodes' samples as array
-chunks, and the coordinator collects chunks until it has enough. Serial mode plays the same players in one
-process and is deterministic for a seed; async mode is as fast as the cores allow but its sample order
-depends on process timing.
+The agent is frozen: the sampler's predictors serve its h-values, its workers play
+:class:`~scinet.selection.player.SelectionPlayer` batches, and this coordinator collects the finished
+episodes' samples until it has enough. The serial form plays the same players in one process and is
+deterministic for a seed; the async form is as fast as the cores allow but its sample order depends on
+process timing.
 """
 
 from __future__ import annotations
 
 import math
 import queue
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 
 import numpy as np
-import torch
 
 from scinet.envs import SubGridConfig
 from scinet.nets import DPSNetwork
+from scinet.runtime import StopSignals, resolve_device
+from scinet.sampling.progress import ProgressBar
+from scinet.sampling.sampler import Sampler
+from scinet.sampling.statistics import Statistics
+from scinet.sampling.supervision import Children
 from scinet.selection.config import SelectionDataConfig
 from scinet.selection.data import SelectionData
-from scinet.selection.sampling import SelectionPlayer
-from scinet.trainer.predictor import predict_h_values, predictor_main
-from scinet.trainer.processes import Channels
-from scinet.trainer.run import StopSignals, resolve_device
-from scinet.trainer.statistics import Statistics
-from scinet.trainer.supervision import Children
-from scinet.trainer.worker import worker_main
+from scinet.selection.player import SelectionPlayer
 
-BACKLOG_PER_WORKER = 4
 CURVE_POINTS = 100
 """Points of the run's (unsaved) curve of path lengths: each closes a window for the bar's mean_steps."""
-
-
-class SampleBar:
-    """A tqdm bar over the samples collected so far, with the agent's recent mean path length.
-
-    It counts samples, the run's goal, not episodes: an episode yields one or two samples, so no episode
-    count predicts the end. The mean path is that of the last window of finished episodes (about 1 % of
-    the run), a quick check that the agent still plays as well as it was trained to.
-    """
-
-    def __init__(self, stats: Statistics, total: int, enabled: bool) -> None:
-        from tqdm import tqdm
-
-        self.stats = stats
-        self.bar = tqdm(total=total, unit="sample", disable=not enabled, smoothing=0.1, mininterval=1.0)
-
-    def update(self, collected: int) -> None:
-        self.bar.update(min(collected, self.bar.total) - self.bar.n)
-        mean_steps = self.stats.recent_mean_steps()
-        shown = {"episodes": f"{self.stats.episodes:,}"}
-        if not math.isnan(mean_steps):  # nan until the first window closes
-            shown["mean_steps"] = f"{mean_steps:.1f}"
-        self.bar.set_postfix(shown, refresh=False)
-
-    def close(self) -> None:
-        self.bar.close()
 
 
 @dataclass
 class _Job:
     """One generation run's pieces, shared by the serial and the async loop."""
 
-    agent: DPSNetwork
-    env: SubGridConfig
+    sampler: Sampler
     config: SelectionDataConfig
-    make_player: Callable[[np.random.SeedSequence], SelectionPlayer]
-    seeds: list[np.random.SeedSequence]
     stats: Statistics
-    progress: SampleBar
+    progress: ProgressBar
     stop: StopSignals
     parts: list[SelectionData] = field(default_factory=list)
     collected: int = 0
@@ -102,13 +69,12 @@ def generate_selection_data(
     """
     agent.eval().requires_grad_(False)
     stats = Statistics(log_interval=max(config.samples // CURVE_POINTS, 1))
-    progress = SampleBar(stats, config.samples, show_progress)
+    progress = ProgressBar(config.samples, 0, "sample", show_progress)
+    player = partial(SelectionPlayer.for_config, env, config, beta, glow)
+    seeds = np.random.SeedSequence(config.seed).spawn(config.workers)
     try:
         with StopSignals().installed() as stop:
-            job = _Job(
-                agent, env, config, partial(SelectionPlayer.for_config, env, config, beta, glow),
-                np.random.SeedSequence(config.seed).spawn(config.workers), stats, progress, stop,
-            )  # fmt: skip
+            job = _Job(Sampler(agent, env.grid_size, player, seeds), config, stats, progress, stop)
             (_run_serial if config.mode == "serial" else _run_async)(job)
     finally:
         progress.close()
@@ -116,31 +82,34 @@ def generate_selection_data(
 
 
 def _run_serial(job: _Job) -> None:
-    players = [job.make_player(seed) for seed in job.seeds]
-    cpu = torch.device("cpu")
+    sampler = job.sampler.serial(job.stats)
     while not job.done:
-        for player in players:
-            report = player.step(predict_h_values(job.agent, player.cells, job.env.grid_size, cpu))
+        for env_steps, report in sampler.steps():
             job.add(report.experiences)
-            job.stats.record_episodes(len(player.cells), report.lengths, report.timeouts)
-        job.progress.update(job.collected)
+            job.stats.record_episodes(env_steps, report.lengths, report.timeouts)
+        _show(job)
+
+
+def _show(job: _Job) -> None:
+    """Moves the bar to the samples collected, the run's goal; an episode yields one or two samples, so no
+    episode count predicts the end. Beside it: the episodes, and the agent's mean path over the last window
+    (about 1 % of the run, nothing before the first closes), a check that it still plays as trained."""
+    figures = {"episodes": f"{job.stats.episodes:,}"}
+    mean_steps = job.stats.recent_mean_steps()
+    if not math.isnan(mean_steps):
+        figures["mean_steps"] = f"{mean_steps:.1f}"
+    job.progress.update(min(job.collected, job.config.samples), **figures)
 
 
 def _run_async(job: _Job) -> None:
-    config, agent = job.config, job.agent
+    config, sampler = job.config, job.sampler
     device = resolve_device(config.device)
-    agent.to(device)
-    if device.type == "cpu":
-        agent.share_memory()
-    channels = Channels.create(config.workers, config.predictors, 0, BACKLOG_PER_WORKER * config.workers)
+    sampler.share(device)
+    channels = sampler.channels(config.predictors, learners=0)
     children = Children(channels, job.stop)
     try:
-        for i in range(config.predictors):
-            children.start(f"predictor {i}", predictor_main, i, agent, job.env.grid_size, str(device))
-        report_episodes = job.stats.report_episodes(config.workers)
-        for i in range(config.workers):
-            args = (i, i % config.predictors, job.make_player, job.seeds[i], report_episodes)
-            children.start(f"worker {i}", worker_main, *args)
+        sampler.start_predictors(children, config.predictors, device)
+        sampler.start_workers(children, config.predictors, job.stats.report_episodes(config.workers))
         while not job.done:
             children.fail_if_dead()
             try:
@@ -148,7 +117,7 @@ def _run_async(job: _Job) -> None:
             except queue.Empty:
                 continue
             children.drain(job.stats, timeout=0.0)
-            job.progress.update(job.collected)
+            _show(job)
     finally:
         children.shutdown()
-        agent.cpu()
+        sampler.net.cpu()

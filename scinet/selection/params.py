@@ -1,7 +1,7 @@
 """The ``selection:`` section of params.yaml, split into the data and the training settings.
 
-It lives apart from :mod:`scinet.params` (whose generic checker it reuses) so that the policy-mode stages,
-which depend on that module's file, do not re-run when selection settings gain a key.
+It lives apart from :mod:`scinet.params` so that the policy-mode stages, which depend on that module's file,
+do not re-run when selection settings gain a key; both use the one validator of :mod:`scinet.settings`.
 """
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ import dataclasses
 from typing import Any
 
 from scinet.errors import ParamsError
-from scinet.params import BYTES_PER_ENV, check_device, check_fits, parse_dataclass
 from scinet.seeds import parse_seeds
 from scinet.selection.config import SelectionDataConfig, SelectionTrainConfig
+from scinet.settings import BYTES_PER_ENV, check_device, check_fits, parse_section
 
 DATA_KEYS = tuple(f.name for f in dataclasses.fields(SelectionDataConfig) if f.name != "seed")
 TRAIN_KEYS = tuple(f.name for f in dataclasses.fields(SelectionTrainConfig) if f.name != "seed")
@@ -35,8 +35,8 @@ def parse_selection(raw: Any, seed: int | None = None) -> tuple[SelectionDataCon
         raise ParamsError(f"selection: unknown key(s) {unknown}; expected some of {list(known)}")
     data_raw = {k: v for k, v in raw.items() if k in DATA_KEYS}
     train_raw = {k: v for k, v in raw.items() if k in TRAIN_KEYS}
-    data = parse_dataclass(SelectionDataConfig, {**data_raw, "seed": seed}, "selection")
-    train = parse_dataclass(SelectionTrainConfig, {**train_raw, "seed": seed}, "selection")
+    data = parse_section(SelectionDataConfig, {**data_raw, "seed": seed}, "selection")
+    train = parse_section(SelectionTrainConfig, {**train_raw, "seed": seed}, "selection")
     check_device(data.device, "selection.device")
     check_fits(
         "selection.samples", 32 * data.samples, "each agent's samples while they are gathered and stored"

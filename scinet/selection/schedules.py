@@ -13,19 +13,18 @@ from __future__ import annotations
 
 import queue
 import time
-from typing import Any
+from typing import Any, NamedTuple
 
 import torch
 from torch import Tensor
 
-from scinet.errors import RoleFailed
+from scinet.sampling.processes import POLL_SECONDS, Channels, should_stop
+from scinet.sampling.snapshots import SnapshotRequest, Snapshots, answer_snapshot, synchronize, to_cpu
+from scinet.sampling.supervision import Children
 from scinet.selection.config import SelectionTrainConfig
 from scinet.selection.data import SelectionData
 from scinet.selection.model import SelectionModel
 from scinet.selection.steps import DecoderFeed, SelectionRun, initial_feed_state, make_optimizer
-from scinet.trainer.processes import POLL_SECONDS, Channels, get, should_stop
-from scinet.trainer.supervision import SNAPSHOT_TIMEOUT, Children
-from scinet.trainer.trainer import to_cpu
 
 PROGRESS_SECONDS = 0.5
 """How often an async trainer tells the coordinator its step count (curve reports come on top)."""
@@ -67,7 +66,7 @@ def _fused_steps(run: SelectionRun) -> State:
         for feed in feeds:
             if not feed.finished and (report := feed.train_step(model, optimizer)) is not None:
                 run.curve.add(report, run.wall_seconds())
-        run.progress.update(sum(f.step for f in feeds), run.curve)
+        run.progress.update(sum(f.step for f in feeds), **run.curve.figures())
         if run.checkpoint_due():
             run.save(*state())
     if run.stop.received is not None:
@@ -80,26 +79,37 @@ def run_async(run: SelectionRun) -> State:
     """One trainer process per decoder on the shared model; this process watches, reports and checkpoints.
 
     Trainer k's random stream is seeded with ``run.seeds[k]`` (see ``decoder_seeds``), so the decoders'
-    batches are those of the fused schedule, but the interleaving of their updates depends on timing.
+    batches are those of the fused schedule, but the interleaving of their updates depends on timing. The
+    trainers are supervised and snapshotted like policy mode's learners (:mod:`scinet.sampling.snapshots`).
     """
     model = run.model.to(run.device)
     if run.device.type == "cpu":
         model.share_memory()
     num_decoders = len(run.data)
-    channels = Channels.create(workers=0, predictors=0, trainers=num_decoders, backlog=1)
+    channels = Channels.create(workers=0, predictors=0, learners=num_decoders, backlog=1)
     children = Children(channels, run.stop)
-    inbox = _Inbox(run, children)
+    given = [
+        (state or initial_feed_state(), run.optimizers[k] if run.optimizers else None)
+        for k, state in enumerate(run.decoders)
+    ]  # what trainer k starts from: its state in a snapshot taken before it runs
+    inbox = _Inbox(run, children, Snapshots(channels, children, given))
+
+    def snapshot() -> State:
+        weights, feeds, optimizers = inbox.snapshots.take(model, inbox.poll)
+        inbox.steps = [feed["step"] for feed in feeds]
+        return weights, optimizers, feeds
+
     try:
         for k in range(num_decoders):
             args = (k, model, run.data[k], run.grid_size, run.config, str(run.device), run.seeds[k])
-            children.start(f"trainer {k}", trainer_main, *args, run.decoders[k], inbox.given[k][1])
+            children.start(f"trainer {k}", decoder_learner_main, *args, run.decoders[k], given[k][1])
         while len(inbox.done) < num_decoders and run.stop.received is None:
             inbox.poll(timeout=0.1)
             children.fail_if_dead()
-            run.progress.update(sum(inbox.steps), run.curve)
+            run.progress.update(sum(inbox.steps), **run.curve.figures())
             if run.checkpoint_due():
-                run.save(*_snapshot(model, channels, children, inbox))
-        state = _snapshot(model, channels, children, inbox)
+                run.save(*snapshot())
+        state = snapshot()
         if run.stop.received is not None:
             run.save(*state)
             raise run.stop.interruption(run.checkpoint)
@@ -109,6 +119,21 @@ def run_async(run: SelectionRun) -> State:
         children.shutdown()
 
 
+class CurveReport(NamedTuple):
+    """A trainer's curve point (see :meth:`DecoderFeed.train_step`)."""
+
+    index: int
+    report: dict[str, Any]
+
+
+class StepCount(NamedTuple):
+    """A trainer's step count; ``done`` once it has taken its budget and synchronised its device."""
+
+    index: int
+    step: int
+    done: bool
+
+
 class _Inbox:
     """The coordinator's view of the trainers, updated from their messages on the stats queue.
 
@@ -116,69 +141,27 @@ class _Inbox:
     misses a report its trainer sent before answering (two queues would not keep that order).
     """
 
-    def __init__(self, run: SelectionRun, children: Children) -> None:
-        self.run, self.children = run, children
+    def __init__(self, run: SelectionRun, children: Children, snapshots: Snapshots) -> None:
+        self.run, self.children, self.snapshots = run, children, snapshots
         self.steps = [state["step"] if state else 0 for state in run.decoders]
         self.done: set[int] = set()
-        self.request = 0  # the id of the latest snapshot request; answers to earlier ones are dropped
-        self.snapshots: dict[int, tuple[dict[str, Any], dict[str, Any] | None]] = {}
-        self.given = [
-            (state or initial_feed_state(), run.optimizers[k] if run.optimizers else None)
-            for k, state in enumerate(run.decoders)
-        ]  # what trainer k starts from: its state in a snapshot taken before it runs
 
     def poll(self, timeout: float) -> None:
         """Applies every pending message; waits up to ``timeout`` for the first."""
-        try:
-            message = self.children.channels.stats.get(timeout=timeout)
-            while True:
-                self._apply(*message)
-                message = self.children.channels.stats.get_nowait()
-        except queue.Empty:
+        self.children.drain(None, timeout, self._apply)
+
+    def _apply(self, message: Any) -> None:
+        if self.snapshots.offer(message):
             return
-
-    def _apply(self, kind: str, index: Any, *payload: Any) -> None:
-        if kind == "curve":
-            self.run.curve.add(payload[0], self.run.wall_seconds())
-        elif kind == "snapshot":
-            request, feed_state, optimizer_state = payload
-            if request == self.request:
-                self.snapshots[index] = (feed_state, optimizer_state)
-                self.steps[index] = feed_state["step"]
-        else:  # "progress" or "done"
-            self.steps[index] = payload[0]
-            if kind == "done":
-                self.done.add(index)
+        if isinstance(message, CurveReport):
+            self.run.curve.add(message.report, self.run.wall_seconds())
+        elif isinstance(message, StepCount):
+            self.steps[message.index] = message.step
+            if message.done:
+                self.done.add(message.index)
 
 
-def _snapshot(model: SelectionModel, channels: Channels, children: Children, inbox: _Inbox) -> State:
-    """Weights, optimiser states and feed states that belong together.
-
-    Each trainer answers and then pauses until told to resume, so the weights are copied while nobody
-    writes them: the checkpoint's step counts, optimiser moments and weights are those of one moment.
-    Trainers still starting are not waited for: the state they were given stands in for theirs (one that
-    reaches its loop at this very moment may have taken a step more than that state says, which a resumed
-    run merely repeats).
-    """
-    inbox.snapshots.clear()
-    inbox.request += 1
-    for commands in channels.commands:
-        commands.put(("snapshot", inbox.request))
-    waited = {k for k in range(len(channels.commands)) if children.beating(f"trainer {k}")}
-    deadline = time.monotonic() + SNAPSHOT_TIMEOUT
-    while not waited <= inbox.snapshots.keys():
-        if time.monotonic() > deadline:
-            raise RoleFailed(f"trainers did not answer a snapshot request within {SNAPSHOT_TIMEOUT:.0f} s")
-        inbox.poll(timeout=0.1)
-        children.fail_if_dead()
-    weights = to_cpu(model.state_dict())
-    for commands in channels.commands:
-        commands.put(("resume",))
-    ordered = [inbox.snapshots.get(k, inbox.given[k]) for k in range(len(channels.commands))]
-    return weights, [optimizer for _, optimizer in ordered], [feed for feed, _ in ordered]
-
-
-def trainer_main(
+def decoder_learner_main(
     channels: Channels,
     index: int,
     model: SelectionModel,
@@ -204,15 +187,15 @@ def trainer_main(
     while _serve_commands(channels, index, feed, optimizer, wait=feed.finished):
         if feed.finished:
             if not announced:
-                _synchronize(feed.device)
-                channels.stats.put(("done", index, feed.step))
+                synchronize(feed.device)
+                channels.stats.put(StepCount(index, feed.step, done=True))
                 announced = True
             continue
         report = feed.train_step(model, optimizer)
         if report is not None:
-            channels.stats.put(("curve", index, report))
+            channels.stats.put(CurveReport(index, report))
         if time.monotonic() - reported >= PROGRESS_SECONDS:
-            channels.stats.put(("progress", index, feed.step))
+            channels.stats.put(StepCount(index, feed.step, done=False))
             reported = time.monotonic()
 
 
@@ -226,19 +209,11 @@ def _serve_commands(
     commands = channels.commands[index]
     while True:
         try:
-            command, *args = commands.get(timeout=POLL_SECONDS) if wait else commands.get_nowait()
+            command = commands.get(timeout=POLL_SECONDS) if wait else commands.get_nowait()
         except queue.Empty:
             return not should_stop(channels)
         wait = False
-        if command == "snapshot":
-            _synchronize(feed.device)
-            state = (args[0], feed.state(), to_cpu(optimizer.state_dict()))
-            channels.stats.put(("snapshot", index, *state))
-            if get(commands, channels) is None:  # paused until "resume", or the run stopped
-                return False
-
-
-def _synchronize(device: torch.device) -> None:
-    """Waits for this process's queued kernels, so that the shared weights others read are up to date."""
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
+        if isinstance(command, SnapshotRequest) and not answer_snapshot(
+            channels, index, command, feed.state(), optimizer, feed.device
+        ):
+            return False

@@ -18,13 +18,14 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from scinet.nets import save_checkpoint
-from scinet.ps.learner import cells_to_percepts
+from scinet.nets.percepts import cells_to_percepts
+from scinet.runtime import StopSignals
+from scinet.sampling.divergence import require_finite_loss, require_finite_weights
+from scinet.sampling.progress import ProgressBar
+from scinet.sampling.resume import save_state
 from scinet.selection.config import SelectionTrainConfig
 from scinet.selection.data import SelectionData
 from scinet.selection.model import NUM_ACTIONS, LossSettings, SelectionModel
-from scinet.trainer.divergence import require_finite_loss, require_finite_weights
-from scinet.trainer.run import StopSignals
 
 KIND = "selection-training"
 """Checkpoint kind of an unfinished selection run (see :func:`scinet.nets.save_checkpoint`)."""
@@ -184,36 +185,29 @@ class Curve:
         row["wall_seconds"] = wall_seconds
         self.rows.append(row)
 
+    def figures(self) -> dict[str, str]:
+        """What a progress bar shows beside the steps: the latest curve point's losses, if any."""
+        if not self.rows:
+            return {}
+        last = self.rows[-1]
+        losses = [last[f"decoder{k}_loss"] for k in range(self.num_decoders)]
+        return {"loss": "/".join(f"{x:.3f}" for x in losses), "bce": f"{last['reconstruction_bce']:.2e}"}
+
     @property
     def pending(self) -> list[dict[str, Any]]:
         return [report for reports in self._pending.values() for report in reports.values()]
 
 
-class Progress:
-    """A tqdm bar over all decoders' steps with the latest curve point's losses."""
+@dataclass(frozen=True)
+class SelectionState:
+    """The resumable part of a selection checkpoint (see :mod:`scinet.sampling.resume`)."""
 
-    def __init__(self, total: int, initial: int, enabled: bool) -> None:
-        from tqdm import tqdm
-
-        self.bar = tqdm(
-            total=total, initial=initial, unit="step", disable=not enabled, mininterval=1.0, smoothing=0.1
-        )
-        self.shown = initial
-
-    def update(self, done: int, curve: Curve) -> None:
-        self.bar.update(done - self.shown)
-        self.shown = done
-        if curve.rows:
-            last = curve.rows[-1]
-            losses = [last[f"decoder{k}_loss"] for k in range(curve.num_decoders)]
-            self.bar.set_postfix(
-                loss="/".join(f"{x:.3f}" for x in losses),
-                bce=f"{last['reconstruction_bce']:.2e}",
-                refresh=False,
-            )
-
-    def close(self) -> None:
-        self.bar.close()
+    weights: dict[str, Tensor]
+    optimizers: list[dict[str, Any] | None]
+    decoders: list[dict[str, Any]]
+    curve: list[dict[str, float]]
+    pending: list[dict[str, Any]]
+    wall_seconds: float
 
 
 @dataclass
@@ -234,7 +228,7 @@ class SelectionRun:
     decoders: list[dict[str, Any] | None]
     curve: Curve
     stop: StopSignals
-    progress: Progress
+    progress: ProgressBar
     checkpoint: Path | None
     fingerprint: str
     base_wall: float = 0.0
@@ -264,9 +258,8 @@ class SelectionRun:
             return
         steps = [d["step"] if d else 0 for d in decoders]
         require_finite_weights(weights, "selection training", f"steps {steps}")
-        save_checkpoint(
-            self.checkpoint, KIND, weights, fingerprint=self.fingerprint, optimizers=optimizers,
-            decoders=decoders, curve=self.curve.rows, pending=self.curve.pending,
-            wall_seconds=self.wall_seconds(),
-        )  # fmt: skip
+        state = SelectionState(
+            weights, optimizers, decoders, self.curve.rows, self.curve.pending, self.wall_seconds()
+        )
+        save_state(self.checkpoint, KIND, state, self.fingerprint)
         self.last_checkpoint = time.monotonic()

@@ -8,29 +8,26 @@ and learning settings, but possibly another step budget, log interval or checkpo
 
 from __future__ import annotations
 
-import dataclasses
-import hashlib
-import json
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import torch
 from torch import Tensor
 
-from scinet.errors import DELETE_CHECKPOINT
-from scinet.nets import read_checkpoint, require_extra
+from scinet.runtime import StopSignals, resolve_device
+from scinet.sampling import resume
+from scinet.sampling.divergence import require_finite_weights
+from scinet.sampling.progress import ProgressBar
+from scinet.sampling.resume import learning_settings, load_state
 from scinet.selection.config import SelectionTrainConfig
 from scinet.selection.data import SelectionData
 from scinet.selection.model import SelectionModel
 from scinet.selection.schedules import run_async, run_fused
-from scinet.selection.steps import KIND, Curve, Progress, SelectionRun, decoder_seeds
-from scinet.trainer.divergence import require_finite_weights
-from scinet.trainer.run import StopSignals, resolve_device
+from scinet.selection.steps import KIND, Curve, SelectionRun, SelectionState, decoder_seeds
 
 LOG = logging.getLogger(__name__)
 
@@ -54,49 +51,28 @@ class SelectionResult:
     steps_per_second: float
 
 
-@dataclass(frozen=True)
-class _Saved:
-    """The resumable part of a checkpoint."""
-
-    weights: dict[str, Tensor]
-    optimizers: list[dict[str, Any] | None]
-    decoders: list[dict[str, Any]]
-    curve: list[dict[str, float]]
-    pending: list[dict[str, Any]]
-    wall_seconds: float
-
-
 def fingerprint(
     data: Sequence[SelectionData], grid_size: Sequence[int], config: SelectionTrainConfig, device_type: str
 ) -> str:
     """A short hash of everything that changes what is learned, the data's contents included."""
-    learning = {k: v for k, v in dataclasses.asdict(config).items() if k not in EXECUTION_ONLY}
-    header = {"config": learning, "grid_size": list(grid_size), "device": device_type}
-    digest = hashlib.sha256(json.dumps(header, sort_keys=True).encode())
+    header = {
+        "config": learning_settings(config, EXECUTION_ONLY),
+        "grid_size": list(grid_size),
+        "device": device_type,
+    }
+    return resume.fingerprint(header, _data_bytes(data))
+
+
+def _data_bytes(data: Sequence[SelectionData]) -> Iterator[bytes]:
     for part in data:
         for array, dtype in ((part.cells, np.int8), (part.actions, np.int8), (part.targets, np.float32)):
-            digest.update(np.ascontiguousarray(array, dtype=dtype).tobytes())
-            digest.update(str(array.shape).encode())
-    return digest.hexdigest()[:16]
+            yield np.ascontiguousarray(array, dtype=dtype).tobytes()
+            yield str(array.shape).encode()
 
 
-def _load(path: Path | None, run_fingerprint: str) -> _Saved | None:
-    """The resumable state in ``path`` if it is a checkpoint of this very run, None if there is none.
-
-    A checkpoint of other settings or data is replaced, with a log line. A damaged file, or one that is no
-    selection training checkpoint, raises CheckpointError advising to delete it rather than being
-    overwritten unseen.
-    """
-    if path is None or not path.is_file():
-        return None
-    saved = read_checkpoint(path, kinds=(KIND,), fix=DELETE_CHECKPOINT)
-    if saved.extra.get("fingerprint") != run_fingerprint:
-        LOG.info("ignoring %s: it was made with other settings or data", path)
-        return None
-    fields = {f.name for f in dataclasses.fields(_Saved)} - {"weights"}
-    require_extra(path, saved, fields | {"fingerprint"}, DELETE_CHECKPOINT)
-    extra = {k: v for k, v in saved.extra.items() if k != "fingerprint"}
-    return _Saved(weights=saved.state_dict, **extra)
+def _load(path: Path | None, run_fingerprint: str) -> SelectionState | None:
+    """The resumable state in ``path`` if it is a checkpoint of this very run, None if there is none."""
+    return load_state(path, KIND, run_fingerprint, SelectionState)
 
 
 def train_selection(
@@ -133,7 +109,7 @@ def train_selection(
         LOG.info("resuming from %s at steps %s", checkpoint, [d["step"] for d in saved.decoders])
     decoders = list(saved.decoders) if saved else [None] * len(data)
     started_steps = sum(d["step"] for d in decoders if d is not None)
-    progress = Progress(config.steps * len(data), started_steps, show_progress)
+    progress = ProgressBar(config.steps * len(data), started_steps, "step", show_progress)
     runner = run_fused if config.schedule == "fused" else run_async
     finished = all(d is not None and d["step"] >= config.steps for d in decoders)
     try:

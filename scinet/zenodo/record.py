@@ -9,11 +9,12 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from scinet.errors import ParamsError, ScinetError
+from scinet.settings import parse_section, parsed_by
 
 API_URL = "https://zenodo.org/api/records/"
 _MD5 = re.compile(r"[0-9a-f]{32}")
@@ -32,36 +33,30 @@ class ZenodoParamsError(ParamsError):
     """A bad ``zenodo`` params section; the message starts with the key (e.g. ``zenodo.record: ...``)."""
 
 
-@dataclass(frozen=True)
-class ZenodoParams:
-    """The ``zenodo`` params section: which record to fetch."""
-
-    record: str
-
-
-def parse_zenodo_params(raw: Any) -> ZenodoParams:
-    """Validates the ``zenodo`` section before any work: ``record`` must be a record id (digits only).
+def check_record_id(value: Any, key: str = "record") -> str:
+    """The record id as a string of digits, or :class:`ZenodoParamsError` naming ``key``.
 
     A YAML integer is accepted too (``record: 4425741`` unquoted), since it names the same record; a DOI or
     URL is rejected rather than resolved, because resolving it needs the network and hides what is fetched.
     """
-    if not isinstance(raw, Mapping):
-        raise ZenodoParamsError(f"zenodo: expected a mapping with a 'record' key, got {raw!r}")
-    unknown = sorted(set(raw) - {"record"})
-    if unknown:
-        raise ZenodoParamsError(f"zenodo: unknown key(s) {unknown}; expected some of ['record']")
-    if "record" not in raw:
-        raise ZenodoParamsError("zenodo.record: missing; give the Zenodo record id, e.g. '4425741'")
-    return ZenodoParams(record=check_record_id(raw["record"], "zenodo.record"))
-
-
-def check_record_id(value: Any, key: str = "record") -> str:
-    """The record id as a string of digits, or :class:`ZenodoParamsError` naming ``key``."""
     if isinstance(value, int) and not isinstance(value, bool) and value > 0:
         return str(value)
     if isinstance(value, str) and value.isascii() and value.isdigit() and int(value) > 0:
         return value
     raise ZenodoParamsError(f"{key}: must be a Zenodo record id (digits only, e.g. '4425741'), got {value!r}")
+
+
+@dataclass(frozen=True)
+class ZenodoParams:
+    """The ``zenodo`` params section."""
+
+    record: str = field(metadata=parsed_by(check_record_id))
+    """the Zenodo record id of the authors' training logs (digits only)"""
+
+
+def parse_zenodo_params(raw: Any) -> ZenodoParams:
+    """Validates the ``zenodo`` section before any work (see :func:`check_record_id`)."""
+    return parse_section(ZenodoParams, raw, "zenodo", ZenodoParamsError)
 
 
 @dataclass(frozen=True)

@@ -13,9 +13,10 @@ import numpy as np
 import torch
 
 from scinet.nets import DPSNetwork
-from scinet.ps.learner import cells_to_percepts
-from scinet.trainer.divergence import require_finite_h_values
-from scinet.trainer.processes import Channels, get, should_stop
+from scinet.nets.percepts import cells_to_percepts
+from scinet.sampling.divergence import require_finite_h_values
+from scinet.sampling.messages import PredictorReport
+from scinet.sampling.processes import Channels, get, should_stop
 
 MAX_BATCH_REQUESTS = 64
 """At most this many worker requests go into one forward pass."""
@@ -48,18 +49,18 @@ def predictor_main(
             except queue.Empty:
                 break
         computing = time.perf_counter()
-        cells = np.concatenate([cells for _, cells in batch])
+        cells = np.concatenate([request.cells for request in batch])
         h_values = predict_h_values(net, cells, grid_size, torch.device(device))
         require_finite_h_values(h_values, f"predictor {index}", f"its batch {batches + 1}")
         start = 0
-        for worker, worker_cells in batch:
-            channels.replies[worker].put(h_values[start : start + len(worker_cells)])
-            start += len(worker_cells)
+        for request in batch:
+            channels.replies[request.worker].put(h_values[start : start + len(request.cells)])
+            start += len(request.cells)
         now = time.perf_counter()
         idle += computing - started
         busy += now - computing
         batches += 1
         if now - last_report >= 0.5:
-            channels.stats.put(("predictor", index, batches, busy, idle))
+            channels.stats.put(PredictorReport(index, batches, busy, idle))
             busy = idle = 0.0
             batches, last_report = 0, now

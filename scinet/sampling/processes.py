@@ -25,6 +25,7 @@ from typing import Any
 import torch.multiprocessing as tmp
 
 from scinet.errors import RoleFailed
+from scinet.sampling.messages import Crash
 
 POLL_SECONDS = 0.05
 """How long a child blocks on a queue before it re-checks whether it should stop."""
@@ -39,30 +40,28 @@ STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 class Channels:
     """Every queue of one run; the coordinator creates them and hands them to each child at spawn."""
 
-    requests: list[Any]  # per predictor: (worker index, cells) from the workers
+    requests: list[Any]  # per predictor: CellsRequest from the workers
     replies: list[Any]  # per worker: h-values from its predictor
-    experiences: Any  # bounded: workers block here when the trainers fall behind
-    commands: list[Any]  # per trainer: snapshot requests from the coordinator
-    snapshots: Any  # trainers' answers to snapshot requests
+    experiences: Any  # bounded: workers block here when the learners fall behind
+    commands: list[Any]  # per learner: the coordinator's commands (snapshot requests, ...)
     stats: Any  # every role's reports to the coordinator
-    crashes: Any  # (role name, traceback, RoleFailed or None) from a child that is about to die
+    crashes: Any  # Crash from a child that is about to die
     stop: Event
     heartbeats: Any  # per child slot: time.monotonic() of its last should_stop call, 0.0 before the first
     slot: int = -1  # this process's heartbeat slot; set in each child, -1 in the coordinator
 
     @staticmethod
-    def create(workers: int, predictors: int, trainers: int, backlog: int) -> Channels:
+    def create(workers: int, predictors: int, learners: int, backlog: int) -> Channels:
         return Channels(
             requests=[CONTEXT.Queue() for _ in range(predictors)],
             replies=[CONTEXT.Queue() for _ in range(workers)],
             experiences=CONTEXT.Queue(maxsize=backlog),
-            commands=[CONTEXT.Queue() for _ in range(trainers)],
-            snapshots=CONTEXT.Queue(),
+            commands=[CONTEXT.Queue() for _ in range(learners)],
             stats=CONTEXT.Queue(),
             crashes=CONTEXT.Queue(),
             stop=CONTEXT.Event(),
             # Lock-free: each slot has one writer, and an aligned double is written in one store.
-            heartbeats=CONTEXT.RawArray("d", workers + predictors + trainers),
+            heartbeats=CONTEXT.RawArray("d", workers + predictors + learners),
         )
 
 
@@ -133,7 +132,7 @@ def run_role(name: str, slot: int, body: Callable[..., None], channels: Channels
         body(channels, *args)
     except BaseException as err:
         failure = err if isinstance(err, RoleFailed) else None
-        channels.crashes.put((name, traceback.format_exc(), failure))
+        channels.crashes.put(Crash(name, traceback.format_exc(), failure))
         time.sleep(0.2)  # let the queue's feeder thread hand the report over before the queue is abandoned
         if failure is None:
             raise
@@ -144,7 +143,6 @@ def run_role(name: str, slot: int, body: Callable[..., None], channels: Channels
             *channels.requests,
             *channels.replies,
             channels.experiences,
-            channels.snapshots,
             channels.stats,
             channels.crashes,
         ):

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from scinet.envs import BatchedSubGridWorld, SubGridConfig
+from scinet.policy.config import PolicyConfig
 from scinet.ps.glow import EpisodeMemory, Experiences
-from scinet.trainer.config import PolicyConfig
+from scinet.ps.policy import sample_softmax
 
 
 @dataclass(frozen=True)
@@ -23,18 +24,6 @@ class StepReport:
     experiences: Experiences
     lengths: np.ndarray  # lengths of the episodes that finished in this step
     timeouts: int  # how many of them hit max_steps
-
-
-def softmax_weights(h_values: np.ndarray, beta: float) -> np.ndarray:
-    """exp(beta (h - max h)) per row: the softmax policy unnormalised (NumPy twin of ps.softmax_policy)."""
-    return np.exp(beta * (h_values - h_values.max(axis=1, keepdims=True)))
-
-
-def sample_softmax(h_values: np.ndarray, beta: float, rng: np.random.Generator) -> np.ndarray:
-    """One action per row with p proportional to exp(beta (h - max h)), by inverse-CDF sampling."""
-    cdf = np.cumsum(softmax_weights(h_values, beta), axis=1)
-    draws = rng.random(len(h_values)) * cdf[:, -1]
-    return np.minimum((cdf <= draws[:, None]).sum(axis=1), h_values.shape[1] - 1)
 
 
 class Rollout:

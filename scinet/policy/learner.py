@@ -1,24 +1,27 @@
-"""Trainer role: assemble batches of experiences and update the shared network on the device.
+"""Learner role ("trainer i" in messages): cut experiences into batches and update the shared network.
 
-Experiences arrive as chunks of any size; the trainer cuts them into batches of exactly ``batch_size`` and
+Experiences arrive as chunks of any size; the learner cuts them into batches of exactly ``batch_size`` and
 keeps the remainder for the next chunk, so every experience is trained on exactly once, as in serial mode.
-On request it sends a snapshot (weights, optimiser state, update count) for the coordinator's checkpoint.
+On request it answers a snapshot (its update count and optimiser state, see :mod:`scinet.sampling.snapshots`)
+for the coordinator's checkpoint.
 """
 
 from __future__ import annotations
 
 import queue
 import time
-from typing import Any
+from typing import Any, NamedTuple
 
 import torch
 
 from scinet.nets import DPSNetwork
+from scinet.policy.config import PolicyConfig
 from scinet.ps.glow import Experiences
-from scinet.ps.learner import DPSLearner
-from scinet.trainer.config import PolicyConfig
-from scinet.trainer.divergence import require_finite_loss
-from scinet.trainer.processes import POLL_SECONDS, Channels, should_stop
+from scinet.ps.update import DPSLearner
+from scinet.sampling.divergence import require_finite_loss
+from scinet.sampling.messages import LearnerReport
+from scinet.sampling.processes import POLL_SECONDS, Channels, should_stop
+from scinet.sampling.snapshots import SnapshotRequest, answer_snapshot
 
 
 class BatchAssembler:
@@ -43,18 +46,13 @@ class BatchAssembler:
         return batches
 
 
-def to_cpu(state: Any) -> Any:
-    """A copy of a (nested) state dict with every tensor on the CPU, ready to pickle or save."""
-    if isinstance(state, torch.Tensor):
-        return state.detach().to("cpu", copy=True)
-    if isinstance(state, dict):
-        return {key: to_cpu(value) for key, value in state.items()}
-    if isinstance(state, (list, tuple)):
-        return type(state)(to_cpu(value) for value in state)
-    return state
+class SetLearningRate(NamedTuple):
+    """The coordinator's command to follow the learning-rate schedule."""
+
+    learning_rate: float
 
 
-def trainer_main(
+def learner_main(
     channels: Channels,
     index: int,
     net: DPSNetwork,
@@ -73,8 +71,7 @@ def trainer_main(
     losses: list[float] = []
     busy = idle = 0.0
     last_report = time.perf_counter()
-    while not should_stop(channels):
-        _answer_commands(channels, index, learner, updates)
+    while not should_stop(channels) and _answer_commands(channels, index, learner, updates):
         started = time.perf_counter()
         try:
             chunk = channels.experiences.get(timeout=POLL_SECONDS)
@@ -90,21 +87,21 @@ def trainer_main(
         idle += computing - started
         busy += now - computing
         if now - last_report >= 0.5:
-            channels.stats.put(("trainer", index, updates, losses, busy, idle))
+            channels.stats.put(LearnerReport(index, updates, losses, busy, idle))
             losses, busy, idle, last_report = [], 0.0, 0.0, now
-    channels.stats.put(("trainer", index, updates, losses, busy, idle))
+    channels.stats.put(LearnerReport(index, updates, losses, busy, idle))
 
 
-def _answer_commands(channels: Channels, index: int, learner: DPSLearner, updates: int) -> None:
-    """Applies the coordinator's commands: ("lr", value) sets the learning rate, ("snapshot", id) answers."""
+def _answer_commands(channels: Channels, index: int, learner: DPSLearner, updates: int) -> bool:
+    """Applies the coordinator's commands (a learning rate, a snapshot request); False once the run stops."""
     while True:
         try:
-            command, *args = channels.commands[index].get_nowait()
+            command = channels.commands[index].get_nowait()
         except queue.Empty:
-            return
-        if command == "lr":
-            learner.set_learning_rate(args[0])
-        elif command == "snapshot":
-            weights = to_cpu(learner.net.state_dict()) if index == 0 else None
-            answer = (args[0], index, updates, weights, to_cpu(learner.optimizer.state_dict()))
-            channels.snapshots.put(answer)
+            return True
+        if isinstance(command, SetLearningRate):
+            learner.set_learning_rate(command.learning_rate)
+        elif isinstance(command, SnapshotRequest) and not answer_snapshot(
+            channels, index, command, updates, learner.optimizer, learner.device
+        ):
+            return False

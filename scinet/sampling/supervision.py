@@ -2,7 +2,7 @@
 
 Shared by every multi-process run (policy training, selection-data generation, async selection training),
 so that each has the same guarantees: a dead child is named within one poll, a hung one (stopped,
-deadlocked: its heartbeat, see :func:`~scinet.trainer.processes.should_stop`, stands still) within
+deadlocked: its heartbeat, see :func:`~scinet.sampling.processes.should_stop`, stands still) within
 ``HANG_SECONDS``, and shutdown is bounded in time.
 """
 
@@ -11,20 +11,16 @@ from __future__ import annotations
 import logging
 import queue
 import time
+from collections.abc import Callable
 from typing import Any
 
 from scinet.errors import RoleFailed
-from scinet.trainer.processes import CONTEXT, Channels, run_role, signals_blocked
-from scinet.trainer.statistics import Statistics
+from scinet.sampling.messages import LearnerReport, PredictorReport, WorkerReport
+from scinet.sampling.processes import CONTEXT, Channels, run_role, signals_blocked
+from scinet.sampling.statistics import Statistics
 
 LOG = logging.getLogger(__name__)
 JOIN_TIMEOUT = 5.0
-SNAPSHOT_TIMEOUT = 120.0
-"""How long live trainers may take to answer a checkpoint's snapshot request before the run counts them hung.
-
-A dead or hung trainer is caught sooner by its exit code or heartbeat; this bound is only for a live one
-that beats but never answers.
-"""
 HANG_SECONDS = 30.0
 """A child whose heartbeat stands still this long is hung. A healthy one beats every few milliseconds
 (every queue wait polls), so the bound only has to cover a loaded machine's scheduling hiccups."""
@@ -77,10 +73,10 @@ class Children:
         """
         try:
             while True:
-                name, trace, failure = self.channels.crashes.get_nowait()
-                if failure is not None:
-                    raise failure
-                self.crashes[name] = trace
+                crash = self.channels.crashes.get_nowait()
+                if crash.failure is not None:
+                    raise crash.failure
+                self.crashes[crash.name] = crash.trace
         except queue.Empty:
             pass
         now = time.monotonic()
@@ -99,30 +95,24 @@ class Children:
                 self.hung.add(name)
                 raise RoleFailed(f"{name} hung: {what} for {silent:.0f} s (pid {process.pid})")
 
-    def drain(self, stats: Statistics, timeout: float) -> None:
-        """Applies every pending report to ``stats``; waits up to ``timeout`` for the first one."""
+    def drain(
+        self, stats: Statistics | None, timeout: float, other: Callable[[Any], None] | None = None
+    ) -> None:
+        """Applies every pending report to ``stats``; waits up to ``timeout`` for the first one.
+
+        Messages that are no sampling report (a learner's snapshot, a mode's own reports) go to ``other``.
+        """
         reports = self.channels.stats
         try:
             message = reports.get(timeout=timeout) if timeout else reports.get_nowait()
             while True:
-                self._apply(message, stats)
+                if stats is not None and isinstance(message, WorkerReport | PredictorReport | LearnerReport):
+                    _apply(message, stats)
+                elif other is not None:
+                    other(message)
                 message = reports.get_nowait()
         except queue.Empty:
             return
-
-    def _apply(self, message: tuple, stats: Statistics) -> None:
-        kind, index, *payload = message
-        if kind == "worker":
-            steps, lengths, timeouts, waiting, stepping = payload
-            stats.record_episodes(steps, lengths, timeouts)
-            stats.record_time("worker", waiting=waiting, stepping=stepping)
-        elif kind == "trainer":
-            updates, losses, busy, idle = payload
-            stats.record_updates(index, updates, losses)
-            stats.record_time("trainer", busy=busy, idle=idle)
-        elif kind == "predictor":
-            _, busy, idle = payload
-            stats.record_time("predictor", busy=busy, idle=idle)
 
     def shutdown(self) -> None:
         self.channels.stop.set()
@@ -135,3 +125,14 @@ class Children:
             if process.is_alive():  # children ignore SIGTERM by design: this is the last resort
                 process.kill()
                 process.join()
+
+
+def _apply(report: WorkerReport | PredictorReport | LearnerReport, stats: Statistics) -> None:
+    if isinstance(report, WorkerReport):
+        stats.record_episodes(report.env_steps, report.lengths, report.timeouts)
+        stats.record_time("worker", waiting=report.waiting, stepping=report.stepping)
+    elif isinstance(report, LearnerReport):
+        stats.record_updates(report.index, report.updates, report.losses)
+        stats.record_time("trainer", busy=report.busy, idle=report.idle)
+    else:
+        stats.record_time("predictor", busy=report.busy, idle=report.idle)

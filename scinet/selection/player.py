@@ -21,9 +21,9 @@ import numpy as np
 
 from scinet.envs import BatchedSubGridWorld, SubGridConfig
 from scinet.ps.glow import GLOW_THRESHOLD
+from scinet.ps.policy import sample_softmax, softmax_weights
 from scinet.selection.config import SelectionDataConfig
 from scinet.selection.data import SelectionData
-from scinet.trainer.rollout import sample_softmax, softmax_weights
 
 TARGET_SCALE = 10.0
 """The original scales the first step's discounted reward by 10 to make the regression targets O(1..10)."""

@@ -7,18 +7,20 @@ tests, debugging and small machines.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import torch
 from torch import Tensor
 
-from scinet.ps.learner import DPSLearner
-from scinet.trainer.divergence import require_finite_h_values, require_finite_loss
-from scinet.trainer.predictor import predict_h_values
-from scinet.trainer.rollout import Rollout
-from scinet.trainer.run import RunContext
-from scinet.trainer.statistics import ProgressBar
-from scinet.trainer.trainer import BatchAssembler, to_cpu
+from scinet.policy.context import RunContext
+from scinet.policy.learner import BatchAssembler
+from scinet.policy.rollout import Rollout
+from scinet.ps.update import DPSLearner
+from scinet.sampling.divergence import require_finite_loss
+from scinet.sampling.progress import ProgressBar
+from scinet.sampling.sampler import Sampler
+from scinet.sampling.snapshots import to_cpu
 
 
 def run_serial(run: RunContext) -> tuple[dict[str, Tensor], list[dict[str, Any]]]:
@@ -28,9 +30,9 @@ def run_serial(run: RunContext) -> tuple[dict[str, Tensor], list[dict[str, Any]]
     learner = DPSLearner(net, env.grid_size, config.learning_rate, config.weight_decay, device)
     if run.optimizers and run.optimizers[0] is not None:
         learner.optimizer.load_state_dict(run.optimizers[0])
-    rollouts = [Rollout.for_config(env, config, seed) for seed in run.seeds]
+    sampler = Sampler(net, env.grid_size, partial(Rollout.for_config, env, config), run.seeds).serial(stats)
     assembler = BatchAssembler(config.batch_size)
-    progress = ProgressBar(stats, config.episodes, run.show_progress)
+    progress = ProgressBar(config.episodes, stats.episodes, "ep", run.show_progress)
     updates = 0
 
     def save() -> None:
@@ -39,17 +41,14 @@ def run_serial(run: RunContext) -> tuple[dict[str, Tensor], list[dict[str, Any]]
     try:
         while stats.episodes < config.episodes:
             learner.set_learning_rate(config.learning_rate_at(stats.episodes))
-            for rollout in rollouts:
-                h_values = predict_h_values(net, rollout.cells, env.grid_size, device)
-                require_finite_h_values(h_values, "predictor", f"episode {stats.episodes}")
-                report = rollout.step(h_values)
+            for env_steps, report in sampler.steps():
                 losses = [learner.update(batch) for batch in assembler.add(report.experiences)]
                 for i, loss in enumerate(losses):
                     require_finite_loss(loss, "trainer", f"update {stats.updates + i + 1}")
                 updates += len(losses)
                 stats.record_updates(0, updates, losses)
-                stats.record_episodes(config.envs_per_worker, report.lengths, report.timeouts)
-            progress.update()
+                stats.record_episodes(env_steps, report.lengths, report.timeouts)
+            progress.update(stats.episodes, **stats.figures())
             if run.stop.received is not None:
                 save()
                 raise run.stop.interruption(run.checkpointer.path)

@@ -13,17 +13,8 @@ import torch
 from torch.nn import functional as F
 
 from scinet.nets import DPSNetwork
+from scinet.nets.percepts import cells_to_percepts
 from scinet.ps.glow import Experiences
-
-
-def cells_to_percepts(
-    cells: np.ndarray | torch.Tensor, grid_size: Sequence[int], device: torch.device
-) -> torch.Tensor:
-    """(n, 3) cell coordinates -> (n, N+M+L) float32 concatenated one-hot percepts on ``device``."""
-    cells = torch.as_tensor(np.asarray(cells), device=device).long()
-    offsets = torch.tensor([0, grid_size[0], grid_size[0] + grid_size[1]], device=device)
-    percepts = torch.zeros((cells.shape[0], sum(grid_size)), device=device)
-    return percepts.scatter_(1, cells + offsets, 1.0)
 
 
 class DPSLearner:

@@ -84,6 +84,13 @@ class Statistics:
     def recent_mean_steps(self) -> float:
         return self.curve[-1].mean_steps if self.curve else float("nan")
 
+    def figures(self) -> dict[str, str]:
+        """What a progress bar shows beside the episodes: the recent mean path, the env steps per second."""
+        return {
+            "mean_steps": f"{self.recent_mean_steps():.1f}",
+            "steps_per_s": f"{self.env_steps_per_second():,.0f}",
+        }
+
     def curve_rows(self) -> list[dict[str, float]]:
         return [asdict(point) for point in self.curve]
 
@@ -102,33 +109,3 @@ class Statistics:
         )
         self._lengths, self._losses = [], []
         self._window_episodes = self._window_timeouts = 0
-
-
-class ProgressBar:
-    """A tqdm bar over the episode budget showing the recent mean path and the env steps per second."""
-
-    def __init__(self, stats: Statistics, total: int, enabled: bool) -> None:
-        from tqdm import tqdm
-
-        self.stats = stats
-        self.bar = tqdm(
-            total=total,
-            initial=stats.episodes,
-            unit="ep",
-            disable=not enabled,
-            smoothing=0.1,
-            mininterval=1.0,
-        )
-        self.shown = stats.episodes
-
-    def update(self) -> None:
-        self.bar.update(self.stats.episodes - self.shown)
-        self.shown = self.stats.episodes
-        self.bar.set_postfix(
-            mean_steps=f"{self.stats.recent_mean_steps():.1f}",
-            steps_per_s=f"{self.stats.env_steps_per_second():,.0f}",
-            refresh=False,
-        )
-
-    def close(self) -> None:
-        self.bar.close()

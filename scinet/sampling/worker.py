@@ -1,9 +1,9 @@
-"""Worker role: one process stepping its own batch of environments (see :mod:`scinet.trainer.rollout`).
+"""Worker role: one process stepping its own batch of environments (see :mod:`scinet.policy.rollout`).
 
 Per step it sends its cells to its predictor and waits for the h-values; finished episodes go to the
 experience queue as one array chunk and to the statistics as their lengths. Traffic is per batch, never
 per env. What the worker plays is a *player* built in the child from a picklable factory: a training
-:class:`~scinet.trainer.rollout.Rollout` in policy mode, a selection-data player in selection mode.
+:class:`~scinet.policy.rollout.Rollout` in policy mode, a selection-data player in selection mode.
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ from typing import Protocol
 
 import numpy as np
 
-from scinet.trainer.processes import Channels, get, put, should_stop
+from scinet.sampling.messages import CellsRequest, WorkerReport
+from scinet.sampling.processes import Channels, get, put, should_stop
 
 REPORT_SECONDS = 0.5
 """The longest a worker waits between two reports of its counters to the statistics (episodes are batched)."""
@@ -53,9 +54,9 @@ class _Tally:
         self.waiting += waiting
         self.stepping += stepping
 
-    def message(self, index: int) -> tuple:
+    def message(self, index: int) -> WorkerReport:
         lengths = np.concatenate(self.lengths) if self.lengths else np.zeros(0, np.int64)
-        return ("worker", index, self.steps, lengths, self.timeouts, self.waiting, self.stepping)
+        return WorkerReport(index, self.steps, lengths, self.timeouts, self.waiting, self.stepping)
 
 
 def worker_main(
@@ -78,7 +79,7 @@ def worker_main(
     while not should_stop(channels):
         started = time.perf_counter()
         cells = player.cells
-        if not put(requests, (index, cells), channels):
+        if not put(requests, CellsRequest(index, cells), channels):
             break
         h_values = get(channels.replies[index], channels)
         if h_values is None:
