@@ -7,7 +7,7 @@ can carry them one each. The second is a split the selection neurons do not undo
 redundant to the decoders. :func:`find_splits` measures it over every cell of the grid, on the noiseless
 latent, with the same tools as the verdict (η², nearest level mean).
 
-This module knows arrays only, like scinet.resolution.
+It works on the latent over the grid as an array, like scinet.resolution; scinet.verdicts calls it.
 """
 
 from __future__ import annotations
