@@ -1,12 +1,14 @@
 """Stage analyze_selection@<seed>: what one seed's selection model keeps and encodes; the paper's verdicts.
 
 Usage: ``python -m stages.analyze_selection SEED``. Reads models/selection/seed<SEED>.pt and
-metrics/selection/seed<SEED>/{training.json,curve.tsv}, writes metrics/selection/seed<SEED>/verdict.json.
+metrics/selection/seed<SEED>/{training.json,curve.tsv}, writes metrics/selection/seed<SEED>/verdict.json
+(the whole record: a plain output) and headline.json (the few numbers `dvc exp show` lists: the metrics).
 """
 
 from __future__ import annotations
 
 from scinet.analysis import COORDS, kept_settled_step, load_selection_model
+from scinet.headline import selection_headline
 from scinet.params import ParamsError, parse_env
 from scinet.selection.params import parse_selection
 from scinet.splits import reward_positions
@@ -20,6 +22,9 @@ from stages.common import (
     write_metrics,
 )
 from stages.seeds import SeedFiles, made_by_item, seed_argument
+
+HEADLINE = "headline.json"
+"""Beside verdict.json. Named here, not in stages/seeds.py, which the training stages hash as a dependency."""
 
 
 def main() -> None:
@@ -48,7 +53,9 @@ def main() -> None:
     metrics["steps_per_decoder"] = training["steps_per_decoder"]
     metrics["kept_settled_at_step"] = kept_settled_step(read_tsv(files.curve, ("step",)))
     stage = f"analyze_selection@{seed}"
-    write_metrics(files.verdict, metrics, made_by_item(raw, ["env"], "cpu", stage))
+    record = made_by_item(raw, ["env"], "cpu", stage)
+    write_metrics(files.verdict, metrics, record)
+    write_metrics(files.verdict.with_name(HEADLINE), selection_headline(metrics), record)
     print(f"{stage}: verdict {'PASS' if metrics['verdict'] else 'FAIL'}")
 
 

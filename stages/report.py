@@ -1,8 +1,10 @@
-"""Stage report: the published-vs-reproduced table (Markdown) from the pipeline's metrics.
+"""Stage report: the published-vs-reproduced table (Markdown) and the agents' headline metrics.
 
 Usage: ``python -m stages.report``. Reads metrics/policy/<env>.json, the first listed selection seed's
 metrics/selection/seed<N>/verdict.json (the headline run) and metrics/robustness.json; writes
-metrics/report.md (the README quotes it for the defaults; every experiment gets its own).
+metrics/report.md (the README quotes it for the defaults; every experiment gets its own) and
+metrics/policy/headline.json, the agents' few `dvc exp show` columns. The headline is written here, not by
+train_policy, so that choosing the columns never re-runs a training.
 """
 
 from __future__ import annotations
@@ -10,14 +12,23 @@ from __future__ import annotations
 from pathlib import Path
 
 from scinet.atomic import atomic_write
+from scinet.headline import policy_headline
 from scinet.params import ParamsError, parse_env
 from scinet.report import results_table
 from scinet.seeds import parse_seeds
-from stages.common import exit_on_bad_file, fail_on_bad_params, read_json, read_params
+from stages.common import (
+    exit_on_bad_file,
+    fail_on_bad_params,
+    made_by,
+    read_json,
+    read_params,
+    write_metrics,
+)
 from stages.seeds import SeedFiles
 
 REPORT = Path("metrics/report.md")
-AGENT_KEYS = ("softmax", "optimal_mean")
+HEADLINE = Path("metrics/policy/headline.json")
+AGENT_KEYS = ("softmax", "greedy", "optimal_mean")
 SELECTION_KEYS = ("seed", "encoder", "decoders", "final_losses", "steps_per_decoder", "verdict")
 
 
@@ -33,7 +44,8 @@ def main() -> None:
     seeds = read_json(Path("metrics/robustness.json"), ("holds", "total"))
     with atomic_write(REPORT) as handle:
         handle.write(results_table(agents, selection, seeds))
-    print(f"report: wrote {REPORT}")
+    write_metrics(HEADLINE, policy_headline(agents), made_by(raw, ["env", "selection.seeds"], "cpu"))
+    print(f"report: wrote {REPORT} and {HEADLINE}")
 
 
 if __name__ == "__main__":

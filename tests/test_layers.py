@@ -22,7 +22,7 @@ LAYERS = [
     {"policy"},
     {"params", "zenodo"},
     {"selection"},
-    {"analysis", "splits", "robustness", "report"},
+    {"analysis", "splits", "robustness", "report", "headline"},
     {"verdicts", "figures"},
     {"cli", "__main__"},
 ]

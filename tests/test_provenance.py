@@ -19,6 +19,7 @@ def test_committed_metrics_record_the_params_dvc_lock_names() -> None:
     metrics = {p for p in checked if p.endswith(".json")}
     assert metrics == {
         "metrics/optimal_paths.json",
+        "metrics/policy/headline.json",
         "metrics/policy/env1.json",
         "metrics/policy/env2.json",
         "metrics/policy/env3.json",
@@ -26,7 +27,7 @@ def test_committed_metrics_record_the_params_dvc_lock_names() -> None:
         *(
             f"metrics/selection/seed{seed}/{name}.json"
             for seed in SEEDS
-            for name in ("data", "training", "verdict")
+            for name in ("data", "training", "verdict", "headline")
         ),
     }
 
