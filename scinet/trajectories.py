@@ -15,7 +15,7 @@ step count in the title never looks larger than the drawn path without a reason.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,6 +33,8 @@ EPISODES = 4
 """Episodes drawn per agent: enough to show starts on several sides of the reward, few enough to read."""
 SEED = 0
 """Seeds the starts and the softmax choices of every agent's episodes: a fixed seed, a reproducible figure."""
+PANEL_WIDTH = 4.6
+"""Inches per agent's panel; the figure's height follows from it, the planes' shapes and the legends."""
 SPREAD = 0.12
 """Cells by which consecutive episodes' lines are shifted apart, so that shared stretches stay visible."""
 
@@ -120,7 +122,7 @@ def trajectory_panels(
     time-out's last cell is marked with a cross, since its path ends away from the reward.
     """
     names = list(played)
-    fig = Figure(figsize=(4.6 * len(names), 6.0), layout="constrained")
+    fig = Figure(figsize=(PANEL_WIDTH * len(names), _height(played.values())), layout="constrained")
     axes = fig.subplots(1, len(names), squeeze=False)[0]
     panels = {}
     for ax, name in zip(axes, names, strict=True):
@@ -129,6 +131,20 @@ def trajectory_panels(
     fig.suptitle("The trained agents' episodes, each drawn in the plane of its objective")
     save_png(fig, out)
     return TrajectoryFigure(Path(out), panels)
+
+
+def _height(played: Iterable[tuple[SubGridConfig, Sequence[Episode]]]) -> float:
+    """Inches for the titles, the tallest plane at the panel's width and the longest legend below it.
+
+    Constrained layout keeps each square of cells square but does not grow the figure: a figure too short
+    for its legends would cut them off.
+    """
+    tallest = legend_rows = 0.0
+    for config, episodes in played:
+        a, b = config.plane_axes
+        tallest = max(tallest, config.grid_size[b] / config.grid_size[a])
+        legend_rows = max(legend_rows, len(episodes) + 2)  # the legend's title, the reward, each episode
+    return 1.45 + (PANEL_WIDTH - 0.7) * tallest + 0.2 * legend_rows
 
 
 def _draw_panel(ax: Axes, name: str, config: SubGridConfig, paths: list[PlanePath]) -> Panel:
@@ -159,7 +175,7 @@ def _draw_panel(ax: Axes, name: str, config: SubGridConfig, paths: list[PlanePat
     ax.set_title(title, fontsize=10)
     ax.set_xlim(-0.5, side_a - 0.5)
     ax.set_ylim(-0.5, side_b - 0.5)
-    ax.set_aspect("equal")
+    ax.set_aspect("equal", anchor="N")  # the square sits under its title; the room left is the legend's
     ax.set_xticks(range(side_a))
     ax.set_yticks(range(side_b))
     ax.set_xticks([v - 0.5 for v in range(1, side_a)], minor=True)
