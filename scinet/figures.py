@@ -45,8 +45,13 @@ class FigureResult:
     notes: int
 
 
-def _save(fig: Figure, path: Path) -> None:
-    """Writes through a temporary file so that an interrupted stage never leaves a truncated PNG."""
+def save_png(fig: Figure, path: Path) -> None:
+    """Writes through a temporary file so that an interrupted stage never leaves a truncated PNG.
+
+    Every figure of the pipeline goes through here (:mod:`scinet.trajectories` too), so they share one dpi
+    and one writer; Matplotlib puts no date into a PNG, so the same inputs give the same bytes and an
+    unchanged figure shows no diff in git.
+    """
     FigureCanvasAgg(fig)
     with atomic_write(path, "wb") as handle:
         fig.savefig(handle, format="png", dpi=110)
@@ -116,7 +121,7 @@ def learning_curves(
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(loc="center right", fontsize=8)
     axes[0].set_ylabel("mean steps to the reward")
-    _save(fig, out)
+    save_png(fig, out)
     return FigureResult(Path(out), ours, published, notes)
 
 
@@ -162,7 +167,7 @@ def selection_losses(
     ax_dec.set_title("agent decoders: smooth-L1 loss")
     ax_ae.set_ylabel("binary cross-entropy")
     ax_ae.set_title("autoencoder: reconstruction BCE")
-    _save(fig, out)
+    save_png(fig, out)
     return FigureResult(Path(out), ours, published, notes)
 
 
@@ -242,7 +247,7 @@ def selection_values(
     for ax in axes[max(0, len(panels) - cols) : len(panels)]:
         ax.set_xlabel("training step (per decoder)")
         ax.xaxis.set_tick_params(labelbottom=True)
-    _save(fig, out)
+    save_png(fig, out)
     return FigureResult(Path(out), ours, published, notes)
 
 
@@ -271,7 +276,7 @@ def latent_responses(
         ax = fig.subplots()
         ax.set_axis_off()
         ax.text(0.5, 0.5, "the encoder keeps no latent neuron", ha="center", va="center")
-        _save(fig, out)
+        save_png(fig, out)
         return FigureResult(Path(out), 0, 0, 0)
     axes = fig.subplots(len(kept), len(PLANES), squeeze=False)
     for row, neuron in enumerate(kept):
@@ -298,7 +303,7 @@ def latent_responses(
             fontsize=11, fontweight="bold",
         )  # fmt: skip
     fig.suptitle("Kept latent neurons: noiseless activation over the grid")
-    _save(fig, out)
+    save_png(fig, out)
     return FigureResult(Path(out), len(kept) * len(PLANES), 0, 0)
 
 
@@ -333,5 +338,5 @@ def seed_selection_values(
     for ax in axes[max(0, len(seeds) - cols) : len(seeds)]:
         ax.set_xlabel("training step (per decoder)")
         ax.xaxis.set_tick_params(labelbottom=True)
-    _save(fig, out)
+    save_png(fig, out)
     return FigureResult(Path(out), ours, 0, 0)

@@ -2,9 +2,10 @@
 
 Usage: ``python -m stages.figures``. Reads metrics/policy/<env>_curve.tsv and <env>.json, the first listed
 selection seed's curve, verdict and model (metrics/selection/seed<N>/, models/selection/seed<N>.pt: the
-headline run) and data/zenodo/ (its tables only when status.json says they are available); writes
-plots/learning_curves.png, plots/selection_losses.png, plots/selection_values.png and
-plots/latent_responses.png.
+headline run), data/zenodo/ (its tables only when status.json says they are available) and the trained
+agents models/policy/<env>.pt, which play a few episodes at a fixed seed; writes plots/learning_curves.png,
+plots/selection_losses.png, plots/selection_values.png, plots/latent_responses.png and
+plots/trajectories.png.
 """
 
 from __future__ import annotations
@@ -13,9 +14,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from scinet import figures
+from scinet import figures, trajectories
 from scinet.analysis import latent_over_grid, load_selection_model
-from scinet.params import ParamsError, parse_env
+from scinet.params import ParamsError, parse_env, parse_policy
 from scinet.seeds import parse_seeds
 from stages.common import exit_on_bad_file, fail_on_bad_params, read_json, read_params, read_tsv
 from stages.seeds import SeedFiles
@@ -47,6 +48,7 @@ def main() -> None:
     raw = read_params()
     try:
         env = parse_env(raw.get("env"))
+        beta = parse_policy(raw.get("policy")).beta
         headline = SeedFiles(parse_seeds(raw.get("selection"))[0])
     except ParamsError as err:
         fail_on_bad_params(err)
@@ -78,7 +80,13 @@ def main() -> None:
     eta2 = {int(k): v for k, v in encoder["eta2"].items()}
     latent = latent_over_grid(model.encoder, grid_size)
     figures.latent_responses(latent, grid_size, encodes, eta2, PLOTS / "latent_responses.png")
-    print(f"figures: wrote 4 PNGs to {PLOTS}/")
+
+    agents = {}
+    for name in names:
+        world = env.objective(name)
+        agents[name] = (trajectories.load_agent(Path(f"models/policy/{name}.pt"), name, world), world)
+    trajectories.trajectory_panels(trajectories.play_agents(agents, beta), PLOTS / "trajectories.png")
+    print(f"figures: wrote 5 PNGs to {PLOTS}/")
 
 
 if __name__ == "__main__":

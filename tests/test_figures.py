@@ -1,8 +1,9 @@
 """The figures render from small synthetic inputs, overlay published curves only when there are any, and
-say "published data unavailable" otherwise."""
+say "published data unavailable" otherwise; the trajectory figure draws each agent's episodes in its plane."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import subprocess
 import sys
@@ -11,9 +12,13 @@ from pathlib import Path
 import matplotlib.image
 import numpy as np
 import pandas as pd
+import torch
 
-from scinet import figures
+from scinet import figures, trajectories
 from scinet.analysis import grid_cells
+from scinet.envs import SubGridConfig
+from scinet.nets import DPSNetwork
+from scinet.play import Episode
 
 OBJECTIVES = ["env1", "env2", "env3"]
 LATENT = 4
@@ -143,3 +148,76 @@ def test_stage_reads_zenodo_only_when_status_says_available(tmp_path: Path) -> N
     )
     lines = [line for line in done.stdout.splitlines() if line.startswith("tables")]
     assert lines == ["tables []", "tables ['episodes', 'losses', 'selection']"]
+
+
+TINY_OBJECTIVES = {"env1": ((1, 1, 0), (3, 4)), "env2": ((0, 1, 1), (4, 1)), "env3": ((1, 0, 1), (0, 2))}
+"""Three objectives of a 4x5x3 world, one per plane, as in params.yaml but small."""
+
+
+class TowardTheReward(DPSNetwork):
+    """A hand-built agent that knows its objective: every step is one along a shortest path to the reward.
+
+    Its h-value for that step exceeds the others' by 100, so the softmax at beta 0.5 takes it with
+    probability 1 - 5e-22: the agent plays :func:`scinet.play.play_episodes` like a perfect trained one.
+    """
+
+    def __init__(self, config: SubGridConfig) -> None:
+        super().__init__(config.obs_size, hidden=[1])
+        self.config = config
+
+    def h_values(self, obs: torch.Tensor) -> torch.Tensor:
+        bounds = np.cumsum((0, *self.config.grid_size))
+        h = torch.zeros(obs.shape[0], 6)
+        for row, one_hot in enumerate(obs.numpy()):
+            cell = [int(one_hot[lo:hi].argmax()) for lo, hi in itertools.pairwise(bounds)]
+            for axis, target in zip(self.config.plane_axes, self.config.reward_pos, strict=True):
+                if cell[axis] != target:
+                    h[row, 2 * axis + int(cell[axis] > target)] = 100.0
+                    break
+        return h
+
+
+def tiny_worlds() -> dict[str, SubGridConfig]:
+    return {
+        name: SubGridConfig(grid_size=(4, 5, 3), plane=plane, reward_pos=reward, max_steps=20)
+        for name, (plane, reward) in TINY_OBJECTIVES.items()
+    }
+
+
+def test_one_trajectory_panel_per_agent_from_its_starts_to_its_reward(tmp_path: Path) -> None:
+    worlds = tiny_worlds()
+    played = trajectories.play_agents({n: (TowardTheReward(w), w) for n, w in worlds.items()}, beta=0.5)
+    result = trajectories.trajectory_panels(played, tmp_path / "trajectories.png")
+    assert_png(result.path)
+    assert list(result.panels) == OBJECTIVES
+    for name, (world, episodes) in played.items():
+        panel = result.panels[name]
+        a, b = world.plane_axes
+        assert len(panel.paths) == len(episodes) == trajectories.EPISODES
+        assert panel.reward == world.reward_pos
+        for path, episode in zip(panel.paths, episodes, strict=True):
+            assert path.start == episode.cells[0]
+            assert path.cells[0] == (episode.cells[0][a], episode.cells[0][b])  # the start, in the plane
+            assert path.cells[-1] == world.reward_pos and path.reached  # the path ends on the reward
+            assert path.steps == path.shortest and path.off_plane == 0  # the hand-built agent is optimal
+        steps = sum(p.steps for p in panel.paths)
+        assert f"optimal {steps} vs agent {steps} steps over 4 episodes" in panel.title
+    assert "xz plane (y ignored)" in result.panels["env3"].title
+
+
+def test_steps_off_the_plane_and_time_outs_are_counted(tmp_path: Path) -> None:
+    world = tiny_worlds()["env1"]  # xy plane, z ignored
+    wander = Episode(((0, 4, 0), (0, 4, 1), (1, 4, 1), (1, 4, 0), (2, 4, 0)), (3, 4, 0), False, 3)
+    result = trajectories.trajectory_panels({"env1": (world, [wander])}, tmp_path / "t.png")
+    (path,) = result.panels["env1"].paths
+    assert path.cells == ((0, 4), (0, 4), (1, 4), (1, 4), (2, 4))
+    assert (path.steps, path.shortest, path.off_plane, path.reached) == (4, 3, 2, False)
+    assert "optimal 3 vs agent 4 steps over 1 episodes" in result.panels["env1"].title
+
+
+def test_the_trajectory_figure_is_the_same_bytes_for_the_same_agents(tmp_path: Path) -> None:
+    worlds = tiny_worlds()
+    agents = {n: (TowardTheReward(w), w) for n, w in worlds.items()}
+    for name in ("a.png", "b.png"):
+        trajectories.trajectory_panels(trajectories.play_agents(agents, beta=0.5), tmp_path / name)
+    assert (tmp_path / "a.png").read_bytes() == (tmp_path / "b.png").read_bytes()

@@ -23,7 +23,7 @@ LAYERS = [
     {"params", "zenodo"},
     {"selection"},
     {"analysis", "splits", "robustness", "report", "headline"},
-    {"verdicts", "figures"},
+    {"verdicts", "figures", "trajectories"},
     {"cli", "__main__"},
 ]
 """Top-level modules and packages of ``scinet``, by layer; a module may import its own layer and below."""

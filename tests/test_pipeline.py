@@ -134,6 +134,7 @@ def test_the_whole_pipeline_runs_at_tiny_params(repo: Path) -> None:
         "selection_losses",
         "selection_values",
         "latent_responses",
+        "trajectories",
         "seed_selection_values",
     )
     for figure in figures:
