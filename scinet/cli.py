@@ -46,12 +46,25 @@ def _build_parser() -> argparse.ArgumentParser:
     evaluate = commands.add_parser("evaluate", help="play a trained DPS agent and report its path lengths")
     evaluate.add_argument("--agent", required=True, type=Path, help="checkpoint: the authors' .pth or ours")
     evaluate.add_argument("--objective", required=True, help="objective name from the params file, e.g. env1")
-    evaluate.add_argument("--episodes", type=_positive_int, default=20_000)
-    evaluate.add_argument("--seed", type=int, default=0)
-    evaluate.add_argument("--beta", type=float, default=0.5, help="softmax inverse temperature (default 0.5)")
-    evaluate.add_argument("--greedy", action="store_true", help="always take the action with the largest h")
+    evaluate.add_argument(
+        "--episodes", type=_positive_int, default=20_000, help="episodes to play (default: %(default)s)"
+    )
+    evaluate.add_argument(
+        "--seed", type=int, default=0, help="seeds starts and choices (default: %(default)s)"
+    )
+    evaluate.add_argument(
+        "--beta", type=float, default=0.5, help="softmax inverse temperature (default: %(default)s)"
+    )
+    evaluate.add_argument(
+        "--greedy", action="store_true", help="always take the action with the largest h (default: softmax)"
+    )
     evaluate.add_argument("--json", action="store_true", help="print one JSON object")
-    evaluate.add_argument("--params", type=Path, default=Path("params.yaml"), help="defines the objectives")
+    evaluate.add_argument(
+        "--params",
+        type=Path,
+        default=Path("params.yaml"),
+        help="defines the objectives (default: %(default)s)",
+    )
     evaluate.set_defaults(run=_evaluate)
 
     play = commands.add_parser(

@@ -295,3 +295,20 @@ def test_library_defaults_are_the_originals() -> None:
         0.02,
     )
     assert (train.reconstruction_weight, train.reconstruction_bce, train.latent_dim) == (10, "sigmoid", 8)
+
+
+def test_params_yaml_is_in_block_style() -> None:
+    """No `[...]` or `{...}`: `dvc exp run -S` writes what it sets in block style; keep one style."""
+    flow = []
+    stack = [yaml.compose((ROOT / "params.yaml").read_text())]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
+        elif isinstance(node, yaml.MappingNode):
+            stack.extend(child for pair in node.value for child in pair)
+        else:
+            continue
+        if node.flow_style:
+            flow.append(f"line {node.start_mark.line + 1}")
+    assert not flow, f"flow-style collections in params.yaml: {sorted(flow, key=lambda s: int(s.split()[1]))}"

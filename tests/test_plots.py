@@ -69,7 +69,7 @@ def test_dvc_plots_output_is_ignored_by_git() -> None:
 
 
 def test_plots_show_embeds_every_png_as_a_local_file(tmp_path: Path) -> None:
-    """The headless check the README documents: the page's images are local copies, one per PNG plot."""
+    """The headless check docs/pipeline.md documents: the page's images are local copies, one per PNG plot."""
     out = tmp_path / "page"
     result = subprocess.run(
         [sys.executable, "-m", "dvc", "plots", "show", "-o", str(out)],
