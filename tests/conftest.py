@@ -9,6 +9,9 @@ import pytest
 from fake_zenodo import Certificates, FakeZenodo, make_certificates, proxy_environment, running
 from zenodo_samples import RECORD, sample_record, use_environment
 
+os.environ["DVC_NO_ANALYTICS"] = "1"
+"""The temporary repositories that tests make with `dvc init` would otherwise report usage to the network."""
+
 
 @pytest.fixture(scope="session")
 def certificates(tmp_path_factory: pytest.TempPathFactory) -> Certificates:
