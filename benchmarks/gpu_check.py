@@ -60,7 +60,7 @@ class Budget:
 
 BUDGETS = {
     "cuda": Budget(episodes=200_000, envs_per_worker=1024, samples=100_000, steps=20_000, log_interval=500),
-    "cpu": Budget(episodes=6_000, envs_per_worker=128, samples=10_000, steps=1_500, log_interval=100),
+    "cpu": Budget(episodes=4_000, envs_per_worker=128, samples=1_000, steps=400, log_interval=40),
 }
 
 
@@ -101,13 +101,12 @@ def _policy(work: Path, device: str, budget: Budget) -> dict[str, Any]:
     save_checkpoint(work / "agent.pt", "dps-agent", agent, objective="env1", hidden=list(config.hidden))
     first, last = result.stats.curve[0], result.stats.curve[-1]
     seconds = last.wall_seconds - first.wall_seconds
-    probe = _probe_inputs(ENV1.obs_size + 6)
     return {
         "resumed_from": result.resumed_from,
         "env_steps_per_s": (last.env_steps - first.env_steps) / seconds,
         "updates_per_s": (last.updates - first.updates) / seconds,
         "timing": result.stats.timing,
-        "outputs": _outputs(agent, probe, device),
+        "outputs": _outputs(agent, _probe_inputs(ENV1.obs_size, 6), device),
     }
 
 
@@ -149,16 +148,16 @@ CHILDREN = {"policy": _policy, "data": _data, **{f"selection_{s}": _selection(s)
 
 
 @torch.no_grad()
-def _outputs(module: torch.nn.Module, inputs: torch.Tensor, device: str) -> list[Any]:
+def _outputs(module: torch.nn.Module, inputs: tuple[torch.Tensor, ...], device: str) -> list[Any]:
     """What ``module`` computes on ``inputs`` on the device, as plain numbers for the parent."""
     on = resolve_device(device)
-    return module.to(on)(inputs.to(on)).cpu().tolist()
+    return module.to(on)(*(x.to(on) for x in inputs)).cpu().tolist()
 
 
-def _probe_inputs(width: int) -> torch.Tensor:
-    """A fixed batch of one-hot-like inputs on which a model's outputs are compared across devices."""
+def _probe_inputs(*widths: int) -> tuple[torch.Tensor, ...]:
+    """Fixed one-hot-like inputs, a tensor per width, on which outputs are compared across devices."""
     generator = torch.Generator().manual_seed(0)
-    return (torch.rand(64, width, generator=generator) < 0.1).float()
+    return tuple((torch.rand(64, width, generator=generator) < 0.1).float() for width in widths)
 
 
 # --- parent: runs the children, interrupts them, checks and reports --------------------------------
@@ -234,10 +233,10 @@ def _busy(timing: dict[str, float], role: str) -> str:
 
 @torch.no_grad()
 def _same_on_cpu(
-    name: str, outputs: list[Any], module: torch.nn.Module, inputs: torch.Tensor, report: Report
+    name: str, outputs: list[Any], module: torch.nn.Module, inputs: tuple[torch.Tensor, ...], report: Report
 ) -> None:
     """A file made on the device, loaded on the CPU, computes what the device computed (float tolerance)."""
-    difference = (module(inputs) - torch.tensor(outputs)).abs().max().item()
+    difference = (module(*inputs) - torch.tensor(outputs)).abs().max().item()
     report.check(difference < 1e-3, f"{name}: on the CPU it computes {difference:.2e} away from the device")
 
 
@@ -262,7 +261,7 @@ def _parent(args: argparse.Namespace) -> int:
             ),
         ]
         agent = load_dps_agent(work / "agent.pt")
-        _same_on_cpu("agent", policy["outputs"], agent, _probe_inputs(ENV1.obs_size + 6), report)
+        _same_on_cpu("agent", policy["outputs"], agent, _probe_inputs(ENV1.obs_size, 6), report)
 
     code = _run_child("data", args, work, interrupt_after=None)
     report.check(code == 0, f"data: exited with {code}")

@@ -26,8 +26,8 @@ def test_the_gpu_check_sequence_passes_on_the_cpu(tmp_path: Path) -> None:
         "selection fused: decoder steps/s (3 decoders)",
     ):
         assert float(rows[rate].replace(",", "")) > 0, rate
-    assert re.fullmatch(r"\d+ %, \d+ %", rows["policy: predictor / learner busy"])
-    assert result.stdout.rstrip().endswith("gpu_check: all held")
+    assert re.fullmatch(r"\d+ % / \d+ %", rows["policy: predictor / learner busy"])
+    assert result.stdout.rstrip().endswith("gpu_check: every check held")
     assert sorted(p.name for p in work.glob("*.pt")) == [
         "agent.pt", "selection_async.pt", "selection_fused.pt",
     ]  # fmt: skip  # finished runs leave no checkpoint behind
