@@ -191,7 +191,7 @@ def _experiment_reruns_only_the_selection_part(repo: Path) -> None:
     """`dvc exp run -S selection.workers=...` redoes the selection stages, figures and the Zenodo check."""
     _commit(repo, "tiny pipeline")
     dvc = [sys.executable, "-m", "dvc"]
-    run = _run([*dvc, "exp", "run", "-n", "workers2", "-S", "selection.workers=2"], repo)
+    run = _run([*dvc, "exp", "run", "-n", "workers3", "-S", "selection.workers=3"], repo)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     assert sorted(_ran(run)) == [
         "analyze_selection@0",
@@ -220,7 +220,7 @@ def _experiment_reruns_only_the_selection_part(repo: Path) -> None:
     ]
 
     shown = _run([*dvc, "exp", "show", "--csv"], repo)
-    assert shown.returncode == 0 and "workers2" in shown.stdout
+    assert shown.returncode == 0 and "workers3" in shown.stdout
     metrics = _run([*dvc, "metrics", "diff", "--all"], repo)  # --all: the tiny serial runs may repeat
     assert metrics.returncode == 0 and "metrics/selection/seed0/headline.json" in metrics.stdout
     plots = _run([*dvc, "plots", "diff", "-o", "plots_diff"], repo)
