@@ -23,6 +23,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -119,7 +120,9 @@ def _data(work: Path, device: str, budget: Budget) -> dict[str, Any]:
     return {"samples_per_s": budget.samples / seconds}
 
 
-def _selection(schedule: str) -> Any:
+def _selection(schedule: str) -> Callable[[Path, str, Budget], dict[str, Any]]:
+    """The child that trains the selection model with ``schedule``."""
+
     def train(work: Path, device: str, budget: Budget) -> dict[str, Any]:
         started = time.perf_counter()
         data = [SelectionData.load(work / "env1.npz", GRID)] * 3  # the rate does not depend on the values
