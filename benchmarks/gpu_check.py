@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from policy_speed import busy_share  # this script's folder is on sys.path when it runs
 
 from scinet.envs import SubGridConfig
 from scinet.errors import TrainingInterrupted
@@ -229,11 +230,6 @@ class MemoryWatch:
         return f"{self.peak / 2**20:,.0f} MiB" if self.device.type == "cuda" else "-"
 
 
-def _busy(timing: dict[str, float], role: str) -> str:
-    busy, idle = timing.get(f"{role}_busy_s", 0.0), timing.get(f"{role}_idle_s", 0.0)
-    return f"{100 * busy / (busy + idle):.0f} %" if busy + idle else "-"
-
-
 @torch.no_grad()
 def _same_on_cpu(
     name: str, outputs: list[Any], module: torch.nn.Module, inputs: tuple[torch.Tensor, ...], report: Report
@@ -260,7 +256,7 @@ def _parent(args: argparse.Namespace) -> int:
             ("policy: learner updates/s", f"{policy['updates_per_s']:,.1f}"),
             (
                 "policy: predictor / learner busy",
-                f"{_busy(timing, 'predictor')} / {_busy(timing, 'trainer')}",
+                f"{busy_share(timing, 'predictor')} / {busy_share(timing, 'trainer')}",
             ),
         ]
         agent = load_dps_agent(work / "agent.pt")

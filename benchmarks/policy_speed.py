@@ -50,11 +50,11 @@ def main() -> None:
     print(f"{'mode':<22}{'env steps/s':>14}{'updates/s':>12}  {'predictor busy':>15}{'trainer busy':>14}")
     for name, config in runs:
         steps, updates, timing = measure(config)
-        shares = f"{_busy(timing, 'predictor'):>15}{_busy(timing, 'trainer'):>14}"
+        shares = f"{busy_share(timing, 'predictor'):>15}{busy_share(timing, 'trainer'):>14}"
         print(f"{name:<22}{steps:>14,.0f}{updates:>12,.1f}  {shares}")
 
 
-def _busy(timing: dict[str, float], role: str) -> str:
+def busy_share(timing: dict[str, float], role: str) -> str:
     """Share of its time a role spent computing (the rest it waited for work); '-' in serial mode."""
     busy, idle = timing.get(f"{role}_busy_s", 0.0), timing.get(f"{role}_idle_s", 0.0)
     return f"{100 * busy / (busy + idle):.0f} %" if busy + idle else "-"
