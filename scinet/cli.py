@@ -1,4 +1,4 @@
-"""Command line: ``python -m scinet evaluate ...``, ``play ...``, ``analyze-encoder ...``.
+"""Command line: ``python -m scinet evaluate ...``, ``play ...``, ``analyze-encoder ...``, ``sweep ...``.
 
 Like a stage script, this is glue: it reads the params file named on the command line, turns user mistakes
 (a missing file, an unknown objective, a checkpoint of the wrong shape, kind or a damaged one) into one error
@@ -18,6 +18,7 @@ import yaml
 
 from scinet.errors import ScinetError
 from scinet.params import EnvParams, parse_env
+from scinet.sweep.command import add_sweep_command
 
 if TYPE_CHECKING:
     from scinet.nets import DPSNetwork
@@ -119,6 +120,8 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     analyze.add_argument("--json", action="store_true", help="print one JSON object")
     analyze.set_defaults(run=_analyze_encoder)
+
+    add_sweep_command(commands, _positive_int)
     return parser
 
 

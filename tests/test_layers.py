@@ -24,6 +24,7 @@ LAYERS = [
     {"selection"},
     {"analysis", "splits", "robustness", "report", "headline"},
     {"verdicts", "figures", "trajectories"},
+    {"sweep"},
     {"cli", "__main__"},
 ]
 """Top-level modules and packages of ``scinet``, by layer; a module may import its own layer and below."""

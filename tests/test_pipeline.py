@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -97,6 +99,12 @@ def smoke_run() -> str:
     blocks = re.findall(r"```bash\n(dvc exp run -n smoke .*?)\n```", readme, re.DOTALL)
     assert len(blocks) == 1, "the README has one smoke-run block"
     return blocks[0]
+
+
+def smoke_overrides() -> list[str]:
+    """The smoke block's `-S` values, `key=value` each, in order."""
+    words = shlex.split(smoke_run().replace("\\\n", " "))
+    return [value for option, value in itertools.pairwise(words) if option == "-S"]
 
 
 def test_the_whole_pipeline_runs_at_tiny_params(repo: Path) -> None:
