@@ -23,13 +23,17 @@ CLOSED_PROXY = "http://127.0.0.1:9"
 """fetch_zenodo in these runs goes through a proxy that refuses connections: never the network."""
 
 
-def _run(cmd: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+def _env() -> dict[str, str]:
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
     for name in ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"):
         env[name] = CLOSED_PROXY
     for name in ("NO_PROXY", "no_proxy"):
         env.pop(name, None)
-    return subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=300, check=False)
+    return env
+
+
+def _run(cmd: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(cmd, cwd=cwd, env=_env(), capture_output=True, text=True, timeout=300, check=False)
 
 
 @pytest.fixture

@@ -11,14 +11,17 @@ import os
 import pickle
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import psutil
 import pytest
 import yaml
-from test_pipeline import CLOSED_PROXY, smoke_overrides
+from test_pipeline import _env as command_env
+from test_pipeline import smoke_overrides
 
 from scinet.sweep import SweepError
 from scinet.sweep.job import run_job
@@ -33,12 +36,9 @@ SWEEP = [sys.executable, "-m", "scinet", "sweep"]
 def _run(cmd: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
     """As tests/test_pipeline.py runs commands (HTTPS through a closed proxy), with more time: a sweep is
     many of them, and a test here may share the CPUs with a training."""
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
-    for name in ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"):
-        env[name] = CLOSED_PROXY
-    for name in ("NO_PROXY", "no_proxy"):
-        env.pop(name, None)
-    return subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=1800, check=False)
+    return subprocess.run(
+        cmd, cwd=cwd, env=command_env(), capture_output=True, text=True, timeout=1800, check=False
+    )
 
 
 def _ok(cmd: list[str], cwd: Path) -> str:
@@ -218,6 +218,55 @@ def test_a_failed_job_names_its_stage_item_and_its_log(toy: Path) -> None:
     assert failed, result.stdout
     assert "nosuch" in (toy / failed.group(1)).read_text()  # DVC's own error is in the named log
     assert _outcomes(result.stdout) == {"count": {"ran": {"count"}}}
+
+
+SLOW = """\
+  slow:
+    cmd: sleep 300 && echo done > slow.txt
+    outs: [slow.txt]
+"""
+"""A stage that runs until it is stopped."""
+
+
+def test_a_stopped_sweep_stops_its_local_jobs_within_seconds(toy: Path) -> None:
+    (toy / "dvc.yaml").write_text(TOY + SLOW)
+    _ok([*GIT, "commit", "-q", "-am", "a slow stage"], toy)
+    _ok(["git", "push", "-q", "origin", "HEAD:slow"], toy)  # a branch of its own: other tests clone main
+    sweep = subprocess.Popen(
+        [*SWEEP, "slow", "count"],
+        cwd=toy,
+        env=command_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 300
+    while not (jobs := _processes_under(toy / ".sweeps")) or not any(
+        p.info["cmdline"][:2] == ["sleep", "300"] for p in jobs
+    ):
+        assert sweep.poll() is None and time.monotonic() < deadline, "the slow stage never started"
+        time.sleep(0.5)
+    sweep.send_signal(signal.SIGTERM)
+    stopped = time.monotonic()
+    out, _ = sweep.communicate(timeout=120)
+    took = time.monotonic() - stopped
+    assert sweep.returncode == 128 + signal.SIGTERM, out
+    assert took < 20, out
+    assert "stopped by signal 15: 1 running jobs stopped" in out and "Traceback" not in out
+    assert re.search(r"^stopped job \d+: slow  log \S+$", out, re.MULTILINE), out
+    assert "count" not in out.split("stopped by", 1)[1]  # queued behind the slow job: never started
+    assert not _processes_under(toy / ".sweeps")
+
+
+def _processes_under(folder: Path) -> list[psutil.Process]:
+    """This user's processes that work in ``folder`` or below it (a job's clone)."""
+    found = []
+    for process in psutil.process_iter(["cwd", "cmdline"]):
+        cwd = process.info["cwd"]
+        if cwd and Path(cwd).is_relative_to(folder):
+            found.append(process)
+    return found
 
 
 @pytest.mark.parametrize(

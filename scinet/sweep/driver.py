@@ -7,8 +7,10 @@ running). The driver only counts states; results travel through the DVC remote, 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import signal
 import time
 from collections import Counter
 from collections.abc import Sequence
@@ -16,8 +18,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+import psutil
 import submitit
 
+from scinet.runtime import StopSignals
 from scinet.sweep import SweepError
 from scinet.sweep.job import JobOutcome, JobSpec, run_job
 from scinet.sweep.plan import Job
@@ -25,6 +29,9 @@ from scinet.sweep.source import Source
 
 POLL_SECONDS = {"local": 1.0, "slurm": 15.0}
 """How often states are read; on SLURM each read may ask sacct, which clusters ask users not to flood."""
+
+STOP_SECONDS = 30.0
+"""How long a stopped sweep lets its local jobs' stages checkpoint and exit before it kills what is left."""
 
 QUEUED = ("PENDING", "REQUEUED", "CONFIGURING", "UNKNOWN")
 """States (SLURM's, as submitit reports them) in which a job waits for a node; UNKNOWN: not yet in sacct."""
@@ -91,8 +98,27 @@ def run_sweep(
     if not wait:
         print("not waiting: follow them with squeue, and see the logs above")
         return 0
+    with StopSignals().installed() as signals:  # a second Ctrl-C does not cut the stop short
+        stopped = _follow(repo, executor, waiting, submitted, len(specs), parallel, kind, signals)
+        if stopped is not None:
+            return _stop(repo, kind, submitted, stopped)
+    return _summary(repo, submitted)
+
+
+def _follow(
+    repo: Path,
+    executor: submitit.AutoExecutor,
+    waiting: list[JobSpec],
+    submitted: list[tuple[JobSpec, submitit.Job[JobOutcome]]],
+    total: int,
+    parallel: int,
+    kind: str,
+    signals: StopSignals,
+) -> int | None:
+    """Submits what waits as slots free up and prints the count when it changes, until every job ended
+    (returns None) or a stop signal came (returns its number)."""
     start, last = time.monotonic(), None
-    while True:
+    while signals.received is None:
         while waiting and sum(1 for _, job in submitted if not job.done()) < parallel:
             spec = waiting.pop(0)
             job = executor.submit(run_job, spec)
@@ -105,10 +131,52 @@ def run_sweep(
             minutes, seconds = divmod(int(time.monotonic() - start), 60)
             print(f"[{minutes}:{seconds:02d}] {line}", flush=True)
             last = line
-        if not waiting and counts["done"] + counts["failed"] == len(specs):
-            break
+        if not waiting and counts["done"] + counts["failed"] == total:
+            return None
         time.sleep(POLL_SECONDS[kind])
-    return _summary(repo, submitted)
+    return signals.received
+
+
+def _stop(
+    repo: Path, kind: str, submitted: Sequence[tuple[JobSpec, submitit.Job[JobOutcome]]], signum: int
+) -> int:
+    """Ends a sweep stopped by ``signum``: local jobs are stopped as Ctrl-C stops a stage (their training
+    checkpoints), SLURM jobs are left to SLURM. What finished is in the run-cache, so a re-submitted sweep
+    computes only the rest."""
+    ended = [(spec, job) for spec, job in submitted if job.done()]
+    running = [(spec, job) for spec, job in submitted if not job.done()]
+    if kind == "local":
+        _stop_processes([int(job.job_id) for _, job in running])
+        print(f"stopped by signal {signum}: {len(running)} running jobs stopped")
+        for spec, job in running:
+            print(f"stopped job {job.job_id}: {spec.job.label}  log {_shown(job.paths.stdout, repo)}")
+    else:
+        ids = sorted({job.job_id.split("_")[0] for _, job in running})
+        print(f"stopped by signal {signum}; the SLURM jobs go on (cancel them: scancel {' '.join(ids)})")
+    _summary(repo, ended)
+    return 128 + signum
+
+
+def _stop_processes(pids: Sequence[int]) -> None:
+    """SIGINT to every process a local job started, as Ctrl-C would send it, and SIGKILL to what is left
+    after :data:`STOP_SECONDS`. A job's id is the pid of submitit's controller, which ends on its own once
+    the job's process has."""
+    controllers: list[psutil.Process] = []
+    started: list[psutil.Process] = []
+    for pid in pids:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            controller = psutil.Process(pid)
+            controllers.append(controller)
+            started += controller.children(recursive=True)
+    for process in started:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            process.send_signal(signal.SIGINT)
+    processes = controllers + started
+    _, alive = psutil.wait_procs(processes, timeout=STOP_SECONDS)
+    for process in alive:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            process.kill()
+    psutil.wait_procs(alive, timeout=5)
 
 
 def _new_folder(parent: Path) -> Path:
