@@ -10,6 +10,7 @@ import json
 import os
 import pickle
 import re
+import shlex
 import shutil
 import signal
 import subprocess
@@ -23,6 +24,7 @@ import yaml
 from test_pipeline import _env as command_env
 from test_pipeline import smoke_overrides
 
+from scinet.cli import _build_parser
 from scinet.sweep import SweepError
 from scinet.sweep.job import run_job
 from scinet.sweep.plan import Job, parse_grid, plan_jobs
@@ -31,6 +33,8 @@ ROOT = Path(__file__).resolve().parents[1]
 DVC = [sys.executable, "-m", "dvc"]
 GIT = ["git", "-c", "user.name=test", "-c", "user.email=test@example.org"]
 SWEEP = [sys.executable, "-m", "scinet", "sweep"]
+RESTORE = "dvc pull --run-cache --allow-missing && dvc repro --pull"
+"""How a user's clone gets the swept results (README, "Running on a cluster")."""
 
 
 def _run(cmd: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -106,8 +110,8 @@ def test_a_two_job_sweep_comes_back_through_the_run_cache(user: Path, tmp_path: 
 
     fresh = tmp_path / "fresh"
     _ok(["git", "clone", "-q", str(tmp_path / "origin.git"), str(fresh)], tmp_path)
-    _ok([*DVC, "pull", "--run-cache", "--allow-missing"], fresh)
-    repro = _ok([*DVC, "repro", "--pull"], fresh)
+    for command in RESTORE.split(" && "):  # the README's commands; the output of the last, `dvc repro`
+        repro = _ok([sys.executable, "-m", *shlex.split(command)], fresh)
     for seed in (0, 1):
         for stage in (f"selection_data@{seed}", f"train_selection@{seed}"):
             assert f"Stage '{stage}' is cached - skipping run, checking out outputs" in repro, repro
@@ -332,6 +336,19 @@ def test_the_slurm_job_script(
     assert [spec.job for spec in specs] == [Job(("count",)), Job(("nosuch",))]
     assert [spec.workdir for spec in specs] == [folder.parent / "job0", folder.parent / "job1"]
     assert specs[0].source.remote_url == str(toy_remotes / "store")
+
+
+def test_the_readme_s_cluster_commands_are_the_tested_ones() -> None:
+    """The sweep line parses as the SLURM sweep this file checks; the restoring line is the one it runs."""
+    section = (ROOT / "README.md").read_text().split("## Running on a cluster", 1)[1]
+    block = re.search(r"```bash\n(.*?)```", section, re.DOTALL)
+    assert block, "no command block in the README's cluster section"
+    lines = [line.split("  #")[0].strip() for line in block.group(1).splitlines()]
+    assert RESTORE in lines
+    (sweep,) = [line for line in lines if line.startswith("python -m scinet sweep ")]
+    args = _build_parser().parse_args(shlex.split(sweep)[3:])
+    assert (args.executor, args.partition) == ("slurm", "gpu")
+    assert all(re.fullmatch(r"train_selection@\d+", target) for target in args.targets), args.targets
 
 
 def test_the_plan_is_one_job_per_stage_item_and_grid_point() -> None:
