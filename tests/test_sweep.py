@@ -57,7 +57,6 @@ def user(tmp_path: Path) -> Path:
 
     Its git remote `origin` is a bare repository, its DVC remote `shared` a folder, as on a cluster.
     """
-    _ok(["git", "init", "-q", "--bare", str(tmp_path / "origin.git")], tmp_path)
     clone = tmp_path / "user"
     clone.mkdir()
     for name in ("dvc.yaml", ".dvcignore", ".gitignore"):
@@ -76,14 +75,8 @@ def user(tmp_path: Path) -> Path:
     params["policy"].update(episodes=16, log_interval=16, eval_episodes=16)  # agents only to play
     params["selection"].update(samples=40, batch_size=20, seeds=[0, 1])
     (clone / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    _share(clone, tmp_path, "tiny pipeline")  # dvclive, which the training logs to, needs a commit
     for cmd in (
-        ["git", "init", "-q"],
-        ["git", "remote", "add", "origin", str(tmp_path / "origin.git")],
-        [*DVC, "init", "-q"],
-        [*DVC, "config", "core.analytics", "false"],
-        [*DVC, "remote", "add", "-d", "shared", str(tmp_path / "store")],
-        [*GIT, "add", "-A"],
-        [*GIT, "commit", "-q", "-m", "tiny pipeline"],  # dvclive, which the training logs to, needs one
         [*DVC, "repro", "train_policy"],  # the agents, once
         [*DVC, "push"],
         [*GIT, "add", "-A"],
@@ -92,6 +85,23 @@ def user(tmp_path: Path) -> Path:
     ):
         _ok(cmd, clone)
     return clone
+
+
+def _share(clone: Path, remotes: Path, message: str) -> None:
+    """Makes ``clone`` a git + DVC repository whose files are committed as ``message`` and pushed to a bare
+    ``remotes/origin.git``, with the folder ``remotes/store`` as its default DVC remote ``shared``."""
+    _ok(["git", "init", "-q", "--bare", str(remotes / "origin.git")], remotes)
+    for cmd in (
+        ["git", "init", "-q"],
+        ["git", "remote", "add", "origin", str(remotes / "origin.git")],
+        [*DVC, "init", "-q"],
+        [*DVC, "config", "core.analytics", "false"],
+        [*DVC, "remote", "add", "-d", "shared", str(remotes / "store")],
+        [*GIT, "add", "-A"],
+        [*GIT, "commit", "-q", "-m", message],
+        ["git", "push", "-q", "origin", "HEAD"],
+    ):
+        _ok(cmd, clone)
 
 
 def test_a_two_job_sweep_comes_back_through_the_run_cache(user: Path, tmp_path: Path) -> None:
@@ -168,23 +178,12 @@ def toy_remotes(tmp_path_factory: pytest.TempPathFactory) -> Path:
     The tests share the DVC remote: each sweeps its own parameter values, so none restores another's run.
     """
     remotes = tmp_path_factory.mktemp("toy-remotes")
-    _ok(["git", "init", "-q", "--bare", str(remotes / "origin.git")], remotes)
     seed = remotes / "seed"
     seed.mkdir()
     (seed / "dvc.yaml").write_text(TOY)
     (seed / "params.yaml").write_text("p: 1\n")
     (seed / ".gitignore").write_text(".sweeps/\n")
-    for cmd in (
-        ["git", "init", "-q"],
-        ["git", "remote", "add", "origin", str(remotes / "origin.git")],
-        [*DVC, "init", "-q"],
-        [*DVC, "config", "core.analytics", "false"],
-        [*DVC, "remote", "add", "-d", "shared", str(remotes / "store")],
-        [*GIT, "add", "-A"],
-        [*GIT, "commit", "-q", "-m", "toy pipeline"],
-        ["git", "push", "-q", "origin", "HEAD"],
-    ):
-        _ok(cmd, seed)
+    _share(seed, remotes, "toy pipeline")
     return remotes
 
 
