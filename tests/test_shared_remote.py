@@ -60,9 +60,8 @@ def test_the_readme_s_shared_remote_set_up_pushes_the_results_to_an_ssh_server(t
             for command in line.split(" && "):
                 _run(shlex.split(command.replace("ssh://HOST/", f"ssh://127.0.0.1:{port}/")), clone, env)
 
-        pushed = server / "scratch" / "me" / "scinet-dvc"
-        published = _cached_files(clone / "dvc-store")
-        assert published and _cached_files(pushed) == published
+        pushed = _cached_files(server / "scratch" / "me" / "scinet-dvc")
+        assert pushed and pushed <= _cached_files(clone / "dvc-store")  # the store also keeps older results
         other = tmp_path / "other"  # a colleague's clone: the committed remote is the SSH server
         _run(["git", "clone", "-q", str(origin), str(other)], tmp_path, env)
         assert _run(["dvc", "remote", "default"], other, env).strip() == "cluster"
