@@ -15,21 +15,15 @@ from pathlib import Path
 
 from sftp import sftp_server
 from test_pipeline import _env as command_env
+from test_sweep import DVC, GIT, readme_cluster_lines
 
 ROOT = Path(__file__).resolve().parents[1]
-PROGRAMS = {
-    "dvc": [sys.executable, "-m", "dvc"],
-    "pip": [sys.executable, "-m", "pip"],
-    "git": ["git", "-c", "user.name=test", "-c", "user.email=test@example.org"],
-}
+PROGRAMS = {"dvc": DVC, "pip": [sys.executable, "-m", "pip"], "git": GIT}
 
 
 def _set_up_lines() -> list[str]:
     """The cluster block's lines up to the sweep: installing the SSH remote, pushing to it, committing it."""
-    section = (ROOT / "README.md").read_text().split("## Running on a cluster", 1)[1]
-    block = re.search(r"```bash\n(.*?)```", section, re.DOTALL)
-    assert block, "no command block in the README's cluster section"
-    lines = [line.split("  #")[0].strip() for line in block.group(1).splitlines()]
+    lines = readme_cluster_lines()
     return lines[: next(k for k, line in enumerate(lines) if line.startswith("python -m scinet sweep "))]
 
 

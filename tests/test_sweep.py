@@ -337,12 +337,17 @@ def test_the_slurm_job_script(
     assert specs[0].source.remote_url == str(toy_remotes / "store")
 
 
-def test_the_readme_s_cluster_commands_are_the_tested_ones() -> None:
-    """The sweep line parses as the SLURM sweep this file checks; the restoring line is the one it runs."""
+def readme_cluster_lines() -> list[str]:
+    """The command lines of the README's "Running on a cluster" block, their comments cut."""
     section = (ROOT / "README.md").read_text().split("## Running on a cluster", 1)[1]
     block = re.search(r"```bash\n(.*?)```", section, re.DOTALL)
     assert block, "no command block in the README's cluster section"
-    lines = [line.split("  #")[0].strip() for line in block.group(1).splitlines()]
+    return [line.split("  #")[0].strip() for line in block.group(1).splitlines()]
+
+
+def test_the_readme_s_cluster_commands_are_the_tested_ones() -> None:
+    """The sweep line parses as the SLURM sweep this file checks; the restoring line is the one it runs."""
+    lines = readme_cluster_lines()
     assert RESTORE in lines
     (sweep,) = [line for line in lines if line.startswith("python -m scinet sweep ")]
     args = _build_parser().parse_args(shlex.split(sweep)[3:])
